@@ -1,0 +1,372 @@
+import { stringifyOr, truncate } from "./_json.ts";
+import { genericDetail, statusCode, statusTitle } from "./_status.ts";
+
+/**
+ * The machine codes plinth's own constructors use. Any other lower-case code is allowed too;
+ * clients switch on `code`, so once published a code never changes meaning.
+ */
+export type AppErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "validation_failed"
+  | "too_many_requests"
+  | "budget_exceeded"
+  | "internal_error"
+  | "service_unavailable"
+  | (string & Record<never, never>);
+
+/** One field-level problem of a validation failure: where (a JSON Pointer) and what. */
+export interface FieldError {
+  /** JSON Pointer (RFC 6901) to the offending member of the request, `""` for the whole of it. */
+  readonly pointer: string;
+  /** What is wrong with it, in words a client can show. */
+  readonly detail: string;
+}
+
+/** Options of {@linkcode AppError}; every field is optional. */
+export interface AppErrorOptions {
+  /** HTTP status, an integer from 400 to 599. @default {500} */
+  readonly status?: number | undefined;
+  /** Stable machine code clients switch on. @default {the status's code, e.g. `"not_found"`} */
+  readonly code?: AppErrorCode | undefined;
+  /** Short human summary of the problem type. @default {the status's reason phrase} */
+  readonly title?: string | undefined;
+  /**
+   * Text for the client. When absent, a 4xx shows its message and a 5xx a generic sentence.
+   * @default {undefined}
+   */
+  readonly detail?: string | undefined;
+  /** Problem type URI. @default {"about:blank" (or the configured base + code when rendered)} */
+  readonly type?: string | undefined;
+  /** URI reference of this occurrence. @default {the request path, when rendered for a request} */
+  readonly instance?: string | undefined;
+  /** The error that caused this one (ES2022 `cause`). @default {undefined} */
+  readonly cause?: unknown;
+  /**
+   * Whether the message may be shown to clients. Only 4xx messages can be; a 5xx message is
+   * never exposed (pass `detail` for client-facing text). @default {status < 500}
+   */
+  readonly expose?: boolean | undefined;
+  /** Extension members added to the problem object. Standard member names are ignored. @default {{}} */
+  readonly extensions?: Readonly<Record<string, unknown>> | undefined;
+  /** Extra response headers. @default {{}} */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Seconds after which the client may retry; sent as `Retry-After`. @default {undefined} */
+  readonly retryAfter?: number | undefined;
+  /** Field-level problems, rendered as the `errors` member. @default {undefined} */
+  readonly errors?: readonly FieldError[] | undefined;
+  /** The `WWW-Authenticate` challenge of a 401. @default {"Bearer"} */
+  readonly wwwAuthenticate?: string | undefined;
+}
+
+/** An RFC 9457 problem details object as plinth renders it. */
+export interface ProblemDetails {
+  /** Problem type URI (`about:blank` when the status says it all). */
+  type: string;
+  /** Short summary of the problem type. */
+  title: string;
+  /** The HTTP status code. */
+  status: number;
+  /** Explanation of this occurrence for the client. */
+  detail?: string;
+  /** URI reference of this occurrence (usually the request path). */
+  instance?: string;
+  /** Stable machine code. */
+  code: string;
+  /** The request's id, for support tickets and log search. */
+  request_id?: string;
+  /** Field-level problems of a validation failure. */
+  errors?: FieldError[];
+  /** Extension members. */
+  [extension: string]: unknown;
+}
+
+/** How a problem is rendered for one request. */
+export interface ProblemOptions {
+  /**
+   * Base URI of problem types: an error whose type is `about:blank` gets `<typeBase><code>`
+   * instead (`https://errors.example.com/` + `not_found`). @default {undefined}
+   */
+  readonly typeBase?: string | undefined;
+  /** `instance` to use when the error has none (e.g. the request path). @default {undefined} */
+  readonly instance?: string | undefined;
+  /** The request id to add as `request_id`. @default {undefined} */
+  readonly requestId?: string | undefined;
+  /** Longest `detail` sent, in UTF-16 units; longer ones are cut. @default {4096} */
+  readonly maxDetailLength?: number | undefined;
+  /** Most `errors` entries sent; the rest are dropped and `errors_truncated` is set. @default {100} */
+  readonly maxErrors?: number | undefined;
+}
+
+const BRAND: unique symbol = Symbol.for("plinth.AppError") as never;
+const RESERVED = new Set([
+  "type",
+  "title",
+  "status",
+  "detail",
+  "instance",
+  "code",
+  "request_id",
+  "errors",
+  "errors_truncated",
+  "__proto__",
+]);
+const CODE_RE = /^[a-z][a-z0-9_.]*$/;
+const HEADER_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function checkHeader(name: string, value: unknown): string {
+  if (typeof value !== "string" || !HEADER_VALUE_RE.test(value)) {
+    throw new TypeError(
+      `Cannot create AppError: header "${name}" must be a string without control characters`,
+    );
+  }
+  return value;
+}
+
+/**
+ * An error that knows how it looks over HTTP: a status, a stable `code`, and an RFC 9457
+ * problem details rendering. Throw it from a handler; `problemHandler()` (or Hono's default
+ * error handler, through {@linkcode AppError.prototype.getResponse}) turns it into the response.
+ *
+ * @example Throw and render
+ * ```ts
+ * import { AppError } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new AppError("Organisation acme has no seats left", {
+ *   status: 409,
+ *   code: "seats_exhausted",
+ *   extensions: { seats: 10 },
+ * });
+ * assert.equal(error.status, 409);
+ * assert.deepEqual(error.toProblem({ requestId: "req-1" }), {
+ *   type: "about:blank",
+ *   title: "Conflict",
+ *   status: 409,
+ *   detail: "Organisation acme has no seats left",
+ *   code: "seats_exhausted",
+ *   request_id: "req-1",
+ *   seats: 10,
+ * });
+ * ```
+ */
+export class AppError extends Error {
+  /** The HTTP status code, 400–599. */
+  readonly status: number;
+  /** Stable machine code clients switch on. */
+  readonly code: AppErrorCode;
+  /** Short summary of the problem type. */
+  readonly title: string;
+  /** The text clients see: the message for an exposed 4xx, else `detail` or a generic sentence. */
+  readonly detail: string;
+  /** Problem type URI. */
+  readonly type: string;
+  /** URI reference of this occurrence, if set. */
+  readonly instance: string | undefined;
+  /** Whether the message is shown to clients (never for 5xx). */
+  readonly expose: boolean;
+  /** Extension members of the problem. */
+  readonly extensions: Readonly<Record<string, unknown>>;
+  /** Response headers the status calls for (`WWW-Authenticate`, `Retry-After`) and any extra. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Field-level problems of a validation failure. */
+  readonly errors: readonly FieldError[] | undefined;
+  /** Seconds after which a retry may succeed. */
+  readonly retryAfter: number | undefined;
+
+  /**
+   * Creates an error with an HTTP status and problem details.
+   *
+   * @param message What went wrong, for logs (and for clients when the error is an exposed 4xx).
+   * @param options Status, code, detail, cause, extensions and headers.
+   * @throws {RangeError} When `status` is not an integer from 400 to 599 or `retryAfter` is negative.
+   * @throws {TypeError} When `code` is not a lower-case identifier or a header value has control characters.
+   */
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(
+      String(message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    const status = options.status ?? 500;
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError(
+        `Cannot create AppError: status must be an integer from 400 to 599, got ${
+          String(status).slice(0, 20)
+        }`,
+      );
+    }
+    const code = options.code ?? statusCode(status);
+    if (typeof code !== "string" || !CODE_RE.test(code)) {
+      throw new TypeError(
+        'Cannot create AppError: code must be a lower-case identifier such as "not_found"',
+      );
+    }
+    this.name = "AppError";
+    this.status = status;
+    this.code = code;
+    this.title = options.title ?? statusTitle(status);
+    this.expose = status < 500 && (options.expose ?? true);
+    this.detail = options.detail ?? (this.expose ? this.message : genericDetail(status));
+    this.type = options.type ?? "about:blank";
+    this.instance = options.instance;
+    this.extensions = Object.freeze({ ...options.extensions });
+    this.errors = options.errors === undefined
+      ? undefined
+      : Object.freeze(options.errors.map((e) => ({ pointer: e.pointer, detail: e.detail })));
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      headers[name.toLowerCase()] = checkHeader(name, value);
+    }
+    if (status === 401) {
+      headers["www-authenticate"] = checkHeader(
+        "WWW-Authenticate",
+        options.wwwAuthenticate ?? headers["www-authenticate"] ?? "Bearer",
+      );
+    }
+    const retryAfter = options.retryAfter;
+    if (retryAfter !== undefined) {
+      if (typeof retryAfter !== "number" || !(retryAfter >= 0) || retryAfter === Infinity) {
+        throw new RangeError(
+          "Cannot create AppError: retryAfter must be a finite number of seconds, 0 or more",
+        );
+      }
+      headers["retry-after"] = String(Math.ceil(retryAfter));
+    }
+    this.retryAfter = retryAfter === undefined ? undefined : Math.ceil(retryAfter);
+    this.headers = Object.freeze(headers);
+  }
+
+  /** Marks plinth errors across package copies; see {@linkcode isAppError}. */
+  get [BRAND](): true {
+    return true;
+  }
+
+  /**
+   * Renders the error as an RFC 9457 problem details object.
+   *
+   * @param options Type base URI, instance and request id for this rendering.
+   * @returns A plain object ready for `JSON.stringify`.
+   *
+   * @example
+   * ```ts
+   * import { notFound } from "@plinth/errors";
+   * import assert from "node:assert/strict";
+   *
+   * const problem = notFound("No user 42").toProblem({
+   *   typeBase: "https://errors.example.com/",
+   *   instance: "/users/42",
+   * });
+   * assert.equal(problem.type, "https://errors.example.com/not_found");
+   * assert.equal(problem.instance, "/users/42");
+   * ```
+   */
+  toProblem(options: ProblemOptions = {}): ProblemDetails {
+    const maxDetail = options.maxDetailLength ?? 4096;
+    let type = this.type;
+    if (type === "about:blank" && options.typeBase !== undefined) {
+      type = options.typeBase + this.code;
+    }
+    // Standard members first, in a stable order; extensions can never shadow them.
+    const instance = this.instance ?? options.instance;
+    const problem: ProblemDetails = {
+      type,
+      title: truncate(this.title, 256),
+      status: this.status,
+      detail: truncate(this.detail, maxDetail),
+      ...(instance === undefined ? {} : { instance: truncate(instance, 2048) }),
+      code: this.code,
+      ...(options.requestId === undefined ? {} : { request_id: options.requestId }),
+    };
+    for (const key of Object.keys(this.extensions)) {
+      if (!RESERVED.has(key)) problem[key] = this.extensions[key];
+    }
+    if (this.errors !== undefined) {
+      const max = options.maxErrors ?? 100;
+      problem.errors = this.errors.slice(0, max).map((e) => ({
+        pointer: truncate(String(e.pointer), 1024),
+        detail: truncate(String(e.detail), 1024),
+      }));
+      if (this.errors.length > max) problem["errors_truncated"] = true;
+    }
+    return problem;
+  }
+
+  /**
+   * The problem details, so `JSON.stringify(error)` gives the client's view of it.
+   *
+   * @returns The same object as `toProblem()` with no options.
+   *
+   * @example
+   * ```ts
+   * import { forbidden } from "@plinth/errors";
+   * import assert from "node:assert/strict";
+   *
+   * const body = JSON.parse(JSON.stringify(forbidden("Not your organisation")));
+   * assert.equal(body.code, "forbidden");
+   * ```
+   */
+  toJSON(): ProblemDetails {
+    return this.toProblem();
+  }
+
+  /**
+   * The problem as an `application/problem+json` response with the error's headers. Hono's
+   * default error handler calls this, so an `AppError` renders even without `problemHandler()`.
+   *
+   * @param options Type base URI, instance and request id for this rendering.
+   * @returns A new `Response`.
+   *
+   * @example
+   * ```ts
+   * import { tooManyRequests } from "@plinth/errors";
+   * import assert from "node:assert/strict";
+   *
+   * const res = tooManyRequests("Slow down", { retryAfter: 30 }).getResponse();
+   * assert.equal(res.status, 429);
+   * assert.equal(res.headers.get("content-type"), "application/problem+json");
+   * assert.equal(res.headers.get("retry-after"), "30");
+   * ```
+   */
+  getResponse(options: ProblemOptions = {}): Response {
+    const problem = this.toProblem(options);
+    const body = stringifyOr(problem, () => {
+      // Extensions that cannot be serialised are dropped; the standard members always render.
+      const { type, title, status, detail, instance, code, request_id, errors } = problem;
+      return { type, title, status, detail, instance, code, request_id, errors };
+    });
+    return new Response(body, {
+      status: this.status,
+      headers: { ...this.headers, "content-type": "application/problem+json" },
+    });
+  }
+}
+
+/**
+ * Whether a value is a plinth {@linkcode AppError}, also when it comes from another copy of
+ * this package.
+ *
+ * @param value Anything, typically a caught error.
+ * @returns `true` for an `AppError`.
+ *
+ * @example
+ * ```ts
+ * import { isAppError, notFound } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isAppError(notFound("No such org")), true);
+ * assert.equal(isAppError(new Error("boom")), false);
+ * ```
+ */
+export function isAppError(value: unknown): value is AppError {
+  if (value instanceof AppError) return true;
+  try {
+    return typeof value === "object" && value !== null &&
+      (value as Record<symbol, unknown>)[BRAND] === true;
+  } catch {
+    return false;
+  }
+}
