@@ -87,7 +87,21 @@ function describe(issue: ZodIssueLike): string {
       return bound(issue, "maximum", false);
     case "invalid_format": {
       const format = read(issue, "format");
-      return typeof format === "string" ? `Must be a valid ${format}` : "Has an invalid format";
+      switch (format) {
+        case "regex":
+          return "Does not match the required pattern";
+        case "starts_with":
+          return `Must start with ${JSON.stringify(String(read(issue, "prefix")))}`;
+        case "ends_with":
+          return `Must end with ${JSON.stringify(String(read(issue, "suffix")))}`;
+        case "includes":
+          return `Must contain ${JSON.stringify(String(read(issue, "includes")))}`;
+        case "lowercase":
+        case "uppercase":
+          return `Must be ${format}`;
+        default:
+          return typeof format === "string" ? `Must be a valid ${format}` : "Has an invalid format";
+      }
     }
     case "not_multiple_of":
       return `Must be a multiple of ${String(read(issue, "divisor"))}`;

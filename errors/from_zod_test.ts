@@ -92,6 +92,12 @@ test("fromZod() words the other rules from the schema, not zod's text", () => {
     [z.record(z.string().min(2), z.number()), { a: 1 }, "Has an invalid key"],
     [z.map(z.string(), z.number()), new Map([["a", "b"]]), "Must be a number"],
     [z.string(), null, "Must be a string"],
+    [z.string().regex(/^a+$/), "b", "Does not match the required pattern"],
+    [z.string().startsWith("sk_"), "pk_1", 'Must start with "sk_"'],
+    [z.string().endsWith(".json"), "a.yaml", 'Must end with ".json"'],
+    [z.string().includes("@"), "ab", 'Must contain "@"'],
+    [z.string().lowercase(), "AB", "Must be lowercase"],
+    [z.iso.datetime(), "yesterday", "Must be a valid datetime"],
     [z.object({ x: z.object({}) }), { x: 1 }, "Must be an object"],
   ];
   for (const [schema, input, detail] of cases) {
