@@ -47,7 +47,7 @@ const tools = {
 };
 for (const [name, path] of Object.entries(tools)) {
   if (!existsSync(path)) {
-    fail(`${name} is missing at ${relative(root, path)}: run \`npm ci\` first`);
+    fail(`${name} is missing at ${relative(root, path)}: run \`npm install\` first`);
   }
 }
 
