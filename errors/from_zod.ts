@@ -68,6 +68,25 @@ function bound(issue: ZodIssueLike, key: "minimum" | "maximum", small: boolean):
     : `Must be ${inclusive ? "at most" : "less than"} ${shown}`;
 }
 
+function describeFormat(issue: ZodIssueLike): string {
+  const format = read(issue, "format");
+  switch (format) {
+    case "regex":
+      return "Does not match the required pattern";
+    case "starts_with":
+      return `Must start with ${JSON.stringify(String(read(issue, "prefix")))}`;
+    case "ends_with":
+      return `Must end with ${JSON.stringify(String(read(issue, "suffix")))}`;
+    case "includes":
+      return `Must contain ${JSON.stringify(String(read(issue, "includes")))}`;
+    case "lowercase":
+    case "uppercase":
+      return `Must be ${format}`;
+    default:
+      return typeof format === "string" ? `Must be a valid ${format}` : "Has an invalid format";
+  }
+}
+
 /** plinth's wording of an issue: built from its kind and the schema's rule, never the input. */
 function describe(issue: ZodIssueLike): string {
   switch (issue.code) {
@@ -85,24 +104,8 @@ function describe(issue: ZodIssueLike): string {
       return bound(issue, "minimum", true);
     case "too_big":
       return bound(issue, "maximum", false);
-    case "invalid_format": {
-      const format = read(issue, "format");
-      switch (format) {
-        case "regex":
-          return "Does not match the required pattern";
-        case "starts_with":
-          return `Must start with ${JSON.stringify(String(read(issue, "prefix")))}`;
-        case "ends_with":
-          return `Must end with ${JSON.stringify(String(read(issue, "suffix")))}`;
-        case "includes":
-          return `Must contain ${JSON.stringify(String(read(issue, "includes")))}`;
-        case "lowercase":
-        case "uppercase":
-          return `Must be ${format}`;
-        default:
-          return typeof format === "string" ? `Must be a valid ${format}` : "Has an invalid format";
-      }
-    }
+    case "invalid_format":
+      return describeFormat(issue);
     case "not_multiple_of":
       return `Must be a multiple of ${String(read(issue, "divisor"))}`;
     case "unrecognized_keys": {
