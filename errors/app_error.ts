@@ -4,6 +4,15 @@ import { genericDetail, statusCode, statusTitle } from "./_status.ts";
 /**
  * The machine codes plinth's own constructors use. Any other lower-case code is allowed too;
  * clients switch on `code`, so once published a code never changes meaning.
+ *
+ * @example
+ * ```ts
+ * import { AppError, type AppErrorCode } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const code: AppErrorCode = "org_suspended";
+ * assert.equal(new AppError("Suspended", { status: 403, code }).code, "org_suspended");
+ * ```
  */
 export type AppErrorCode =
   | "bad_request"
@@ -18,7 +27,16 @@ export type AppErrorCode =
   | "service_unavailable"
   | (string & Record<never, never>);
 
-/** One field-level problem of a validation failure: where (a JSON Pointer) and what. */
+/** One field-level problem of a validation failure: where (a JSON Pointer) and what. *
+ * @example
+ * ```ts
+ * import { type FieldError, validationFailed } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const errors: FieldError[] = [{ pointer: "/members/0/email", detail: "Must be a valid email" }];
+ * assert.deepEqual(validationFailed("Invalid", { errors }).toProblem().errors, errors);
+ * ```
+ */
 export interface FieldError {
   /** JSON Pointer (RFC 6901) to the offending member of the request, `""` for the whole of it. */
   readonly pointer: string;
@@ -26,7 +44,16 @@ export interface FieldError {
   readonly detail: string;
 }
 
-/** Options of {@linkcode AppError}; every field is optional. */
+/** Options of {@linkcode AppError}; every field is optional. *
+ * @example
+ * ```ts
+ * import { AppError, type AppErrorOptions } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AppErrorOptions = { status: 402, code: "payment_required", extensions: { plan: "free" } };
+ * assert.equal(new AppError("Upgrade to continue", options).toProblem()["plan"], "free");
+ * ```
+ */
 export interface AppErrorOptions {
   /** HTTP status, an integer from 400 to 599. @default {500} */
   readonly status?: number | undefined;
@@ -62,7 +89,17 @@ export interface AppErrorOptions {
   readonly wwwAuthenticate?: string | undefined;
 }
 
-/** An RFC 9457 problem details object as plinth renders it. */
+/** An RFC 9457 problem details object as plinth renders it. *
+ * @example
+ * ```ts
+ * import { notFound, type ProblemDetails } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const problem: ProblemDetails = notFound("No key k_1").toProblem();
+ * assert.equal(problem.status, 404);
+ * assert.equal(problem.detail, "No key k_1");
+ * ```
+ */
 export interface ProblemDetails {
   /** Problem type URI (`about:blank` when the status says it all). */
   type: string;
@@ -84,7 +121,18 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
-/** How a problem is rendered for one request. */
+/** How a problem is rendered for one request. *
+ * @example
+ * ```ts
+ * import { conflict, type ProblemOptions } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ProblemOptions = { requestId: "req-1", maxDetailLength: 8 };
+ * const problem = conflict("A rather long explanation").toProblem(options);
+ * assert.equal(problem.request_id, "req-1");
+ * assert.equal(problem.detail, "A rathe…");
+ * ```
+ */
 export interface ProblemOptions {
   /**
    * Base URI of problem types: an error whose type is `about:blank` gets `<typeBase><code>`

@@ -1,7 +1,17 @@
 import { AppError, type AppErrorOptions, isAppError } from "./app_error.ts";
 import { isAggregate, read } from "./_inspect.ts";
 
-/** Options of {@linkcode errorChain}. */
+/** Options of {@linkcode errorChain}. *
+ * @example
+ * ```ts
+ * import { errorChain, type ErrorChainOptions } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ErrorChainOptions = { limit: 2 };
+ * const chain = errorChain(new Error("a", { cause: new Error("b", { cause: new Error("c") }) }), options);
+ * assert.equal(chain.length, 2);
+ * ```
+ */
 export interface ErrorChainOptions {
   /** Most entries returned; a longer (or endless) chain is cut there. @default {100} */
   readonly limit?: number | undefined;

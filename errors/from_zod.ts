@@ -4,6 +4,15 @@ import { read } from "./_inspect.ts";
 /**
  * The parts of a zod issue that {@linkcode fromZod} reads. Structural, so zod is not a
  * dependency of this package; a zod v4 `ZodError`'s `issues` match it.
+ *
+ * @example
+ * ```ts
+ * import { fromZod, type ZodIssueLike } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const issue: ZodIssueLike = { code: "too_small", path: ["name"] };
+ * assert.equal(fromZod({ issues: [issue] }).toProblem().errors?.[0]?.pointer, "/name");
+ * ```
  */
 export interface ZodIssueLike {
   /** The issue kind (`invalid_type`, `too_small`, …). */
@@ -12,13 +21,36 @@ export interface ZodIssueLike {
   readonly path: readonly PropertyKey[];
 }
 
-/** Anything with zod's `issues` list: a `ZodError`, or `safeParse(...).error`. */
+/** Anything with zod's `issues` list: a `ZodError`, or `safeParse(...).error`. *
+ * @example
+ * ```ts
+ * import { fromZod, type ZodErrorLike } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const error: ZodErrorLike = { issues: [{ code: "custom", path: ["items", 2] }] };
+ * assert.deepEqual(fromZod(error).toProblem().errors, [{ pointer: "/items/2", detail: "Is invalid" }]);
+ * ```
+ */
 export interface ZodErrorLike {
   /** The issues, one per problem found. */
   readonly issues: readonly ZodIssueLike[];
 }
 
-/** Options of {@linkcode fromZod}. */
+/** Options of {@linkcode fromZod}. *
+ * @example
+ * ```ts
+ * import { fromZod, type FromZodOptions } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const options: FromZodOptions = { status: 400, pointerPrefix: "/query", code: "invalid_query" };
+ * const result = z.object({ page: z.number() }).safeParse({});
+ * assert.equal(result.success, false);
+ * const error = fromZod(result.error, options);
+ * assert.equal(error.status, 400);
+ * assert.equal(error.toProblem().errors?.[0]?.pointer, "/query/page");
+ * ```
+ */
 export interface FromZodOptions {
   /** 422 for a well-formed but invalid body, 400 for a malformed query or header. @default {422} */
   readonly status?: 400 | 422 | undefined;

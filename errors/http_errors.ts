@@ -1,6 +1,15 @@
 import { AppError, type AppErrorOptions } from "./app_error.ts";
 
-/** Options of the status constructors: everything {@linkcode AppError} takes but the status. */
+/** Options of the status constructors: everything {@linkcode AppError} takes but the status. *
+ * @example
+ * ```ts
+ * import { forbidden, type HttpErrorOptions } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HttpErrorOptions = { code: "wrong_org", detail: "You are not a member of this organisation" };
+ * assert.equal(forbidden("User 7 is not in org acme", options).detail, options.detail);
+ * ```
+ */
 export type HttpErrorOptions = Omit<AppErrorOptions, "status">;
 
 function make(status: number, message: string, options: HttpErrorOptions): AppError {

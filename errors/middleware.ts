@@ -6,13 +6,47 @@ import { notFound } from "./http_errors.ts";
 import { requestIdOf } from "./problem_response.ts";
 import { serializeError } from "./serialize_error.ts";
 
-/** The logger shape `problemHandler()` writes server errors to (a `@plinth/logging` logger fits). */
+/** The logger shape `problemHandler()` writes server errors to (a `@plinth/logging` logger fits). *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { type ProblemLogger, problemHandler } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger: ProblemLogger = { error: (message) => lines.push(message) };
+ * const app = new Hono();
+ * app.onError(problemHandler({ logger }));
+ * app.get("/", () => {
+ *   throw new Error("boom");
+ * });
+ * await app.request("/");
+ * assert.deepEqual(lines, ["Request failed"]);
+ * ```
+ */
 export interface ProblemLogger {
   /** Logs one line at error level. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** What `onError` learns about a failed request. */
+/** What `onError` learns about a failed request. *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { notFound, type ProblemErrorInfo, problemHandler } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: ProblemErrorInfo[] = [];
+ * const app = new Hono();
+ * app.onError(problemHandler({ onError: (_error, info) => seen.push(info) }));
+ * app.get("/", () => {
+ *   throw notFound("Nothing here");
+ * });
+ * await app.request("/");
+ * assert.equal(seen[0]?.problem.status, 404);
+ * assert.equal(seen[0]?.chain.length, 1);
+ * ```
+ */
 export interface ProblemErrorInfo {
   /** The problem sent to the client. */
   readonly problem: ProblemDetails;
@@ -22,7 +56,23 @@ export interface ProblemErrorInfo {
   readonly request: Request;
 }
 
-/** Options of {@linkcode problemHandler} and {@linkcode problemNotFound}. */
+/** Options of {@linkcode problemHandler} and {@linkcode problemNotFound}. *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { problemHandler, type ProblemHandlerOptions, unauthorized } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ProblemHandlerOptions = { typeBase: "https://errors.example.com/", onError: () => {} };
+ * const app = new Hono();
+ * app.onError(problemHandler(options));
+ * app.get("/", () => {
+ *   throw unauthorized("Token expired");
+ * });
+ * const body = await (await app.request("/")).json();
+ * assert.equal(body.type, "https://errors.example.com/unauthorized");
+ * ```
+ */
 export interface ProblemHandlerOptions {
   /** Base URI of problem types (`<typeBase><code>`); must be an absolute URI. @default {undefined (about:blank)} */
   readonly typeBase?: string | undefined;

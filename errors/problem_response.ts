@@ -1,7 +1,18 @@
 import type { ProblemOptions } from "./app_error.ts";
 import { toAppError } from "./chain.ts";
 
-/** Options of {@linkcode toProblemResponse}. */
+/** Options of {@linkcode toProblemResponse}. *
+ * @example
+ * ```ts
+ * import { type ProblemResponseOptions, toProblemResponse } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ProblemResponseOptions = { requestId: "req-3", typeBase: "https://errors.example.com/" };
+ * const body = await toProblemResponse(new Error("boom"), options).json();
+ * assert.equal(body.type, "https://errors.example.com/internal_error");
+ * assert.equal(body.request_id, "req-3");
+ * ```
+ */
 export interface ProblemResponseOptions extends Omit<ProblemOptions, "instance" | "requestId"> {
   /** The request that failed: its path becomes `instance`, its `X-Request-Id` the `request_id`. @default {undefined} */
   readonly request?: Request | undefined;

@@ -1,7 +1,16 @@
 import { truncate } from "./_json.ts";
 import { isAggregate, read } from "./_inspect.ts";
 
-/** A log-safe plain-object view of an error and its chain. */
+/** A log-safe plain-object view of an error and its chain. *
+ * @example
+ * ```ts
+ * import { type SerializedError, serializeError } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const out: SerializedError = serializeError(new RangeError("too big"), { stack: false });
+ * assert.deepEqual(out, { type: "RangeError", message: "too big" });
+ * ```
+ */
 export interface SerializedError {
   /** The error's name (`TypeError`, `AppError`), or the kind of a non-Error value (`string`, `null`, `Object`). */
   type: string;
@@ -19,7 +28,16 @@ export interface SerializedError {
   errors?: (SerializedError | string)[];
 }
 
-/** Options of {@linkcode serializeError}. */
+/** Options of {@linkcode serializeError}. *
+ * @example
+ * ```ts
+ * import { serializeError, type SerializeErrorOptions } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const options: SerializeErrorOptions = { maxStringLength: 5, stack: false };
+ * assert.equal(serializeError(new Error("a long message"), options).message, "a lo…");
+ * ```
+ */
 export interface SerializeErrorOptions {
   /** How many causes deep to go. @default {16} */
   readonly maxDepth?: number | undefined;

@@ -57,6 +57,8 @@ ensure_postgres() {
   fi
   log "starting PostgreSQL $version"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 || true
+  # The package's own start may have beaten us to it with the old pg_hba.conf: reload it.
+  [ -n "$fresh" ] && pg_ctlcluster --skip-systemctl-redirect "$version" main reload >/dev/null 2>&1
   if ! wait_for pg_up 30; then log "PostgreSQL does not answer on 127.0.0.1:5432"; return 1; fi
   if ! psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname = 'test'" postgres 2>/dev/null | grep -q 1; then
     psql -h 127.0.0.1 -U postgres -qc "create database test" postgres >/dev/null || return 1

@@ -130,6 +130,27 @@ if (!args.has("--no-gates") && !only) {
   }
   gates.push(["deno publish --dry-run", [tools.deno, ["publish", "--dry-run", "--allow-dirty"]]]);
 
+  for (const pkg of packages) {
+    heading(`@example on every export of ${pkg}/mod.ts`);
+    const doc = await run(tools.deno, ["doc", "--json", `${pkg}/mod.ts`], { quiet: true });
+    const missing = [];
+    try {
+      for (const module of Object.values(JSON.parse(doc.output).nodes)) {
+        for (const symbol of module.symbols ?? []) {
+          const declarations = symbol.declarations ?? [symbol];
+          const tags = declarations.flatMap((d) => d.jsDoc?.tags ?? []);
+          if (!tags.some((tag) => tag.kind === "example")) missing.push(symbol.name);
+        }
+      }
+    } catch (error) {
+      missing.push(`(cannot read deno doc --json: ${error.message})`);
+    }
+    if (missing.length > 0) {
+      console.log(`missing: ${missing.join(", ")}`);
+      gateFailures.push(`@example on every export of ${pkg}`);
+    } else console.log("every export has one");
+  }
+
   for (const [name, [command, argv], docPackage] of gates) {
     heading(name);
     const result = await run(command, argv, { quiet: docPackage !== undefined });
@@ -266,7 +287,7 @@ if (results.some((r) => r.name === "deno")) {
 heading("summary");
 if (gateFailures.length > 0) console.log(`gates failed: ${gateFailures.join(", ")}`);
 else if (!args.has("--no-gates") && !only) {
-  console.log("gates: fmt, lint, check, doc lint, publish dry-run: clean");
+  console.log("gates: fmt, lint, check, doc lint, examples, publish dry-run: clean");
 }
 for (const line of coverageLines) console.log(line);
 let passed = 0;
