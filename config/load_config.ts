@@ -437,10 +437,13 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
   }
 }
 
+let nodeFs: Promise<typeof import("node:fs")> | undefined;
+
+/** Reads with `node:fs` (Deno, Node and Bun all have it), imported on first use only. */
 async function defaultReadFile(path: string): Promise<string | undefined> {
-  let fs: typeof import("node:fs/promises");
+  let fs: typeof import("node:fs");
   try {
-    fs = await import("node:fs/promises");
+    fs = await (nodeFs ??= import("node:fs"));
   } catch (error) {
     throw new ConfigParseError(
       "no file system is available here (pass dir: null and in-memory files)",
@@ -452,7 +455,8 @@ async function defaultReadFile(path: string): Promise<string | undefined> {
     );
   }
   try {
-    return await fs.readFile(path, "utf8");
+    // Synchronous: a handful of small files at start-up read faster than the thread pool answers.
+    return fs.readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -588,33 +592,40 @@ export async function loadConfig<S extends z.ZodObject>(
     return await readFile(dir === "." ? name : `${dir.replace(/\/+$/, "")}/${name}`);
   };
 
-  // Config files and their per-environment variants.
-  const layers: Layer[] = [];
+  // Config files and their per-environment variants, then the .env files: all read at once.
   const fileSpecs = options.files ?? ["config.yaml", "config.yml", "config.json"];
   const explicitFiles = options.files !== undefined;
-  const base: { name: string; text: string }[] = [];
-  const variants: { name: string; text: string }[] = [];
-  for (const spec of fileSpecs) {
-    if (typeof spec !== "string") {
-      base.push({ name: spec.name, text: String(spec.content) });
-      continue;
-    }
-    const text = await read(spec);
-    if (text !== undefined) base.push({ name: spec, text });
-    else if (explicitFiles && dir !== null) {
+  const dotenvSpecs = options.dotenv === false
+    ? []
+    : options.dotenv ?? [".env", `.env.${environment}`, ".env.local"];
+  const variantOf = (name: string): string | undefined => {
+    const dot = name.lastIndexOf(".");
+    return dot > 0 ? `${name.slice(0, dot)}.${environment}${name.slice(dot)}` : undefined;
+  };
+  const load = (spec: string | InMemoryFile): Promise<{ name: string; text: string | undefined }> =>
+    typeof spec === "string"
+      ? read(spec).then((text) => ({ name: spec, text }))
+      : Promise.resolve({ name: spec.name, text: String(spec.content) });
+  const [baseFiles, variantFiles, dotenvFiles] = await Promise.all([
+    Promise.all(fileSpecs.map(load)),
+    Promise.all(fileSpecs.map((spec) => {
+      const variant = typeof spec === "string" ? variantOf(spec) : undefined;
+      return variant === undefined ? Promise.resolve({ name: "", text: undefined }) : load(variant);
+    })),
+    Promise.all(dotenvSpecs.map(load)),
+  ]);
+
+  const layers: Layer[] = [];
+  for (const file of baseFiles) {
+    if (file.text === undefined && explicitFiles && dir !== null) {
       throw new ConfigParseError("the file does not exist", {
         code: "unreadable_file",
-        file: spec,
+        file: file.name,
       });
     }
-    const dot = spec.lastIndexOf(".");
-    if (dot > 0) {
-      const variant = `${spec.slice(0, dot)}.${environment}${spec.slice(dot)}`;
-      const variantText = await read(variant);
-      if (variantText !== undefined) variants.push({ name: variant, text: variantText });
-    }
   }
-  for (const file of [...base, ...variants]) {
+  for (const file of [...baseFiles, ...variantFiles]) {
+    if (file.text === undefined) continue;
     layers.push({
       name: file.name,
       entries: parseConfigFile(file.name, file.text, keepWhole),
@@ -623,13 +634,8 @@ export async function loadConfig<S extends z.ZodObject>(
   }
 
   // .env files; `${NAME}` reads the OS environment first, then earlier .env files.
-  const dotenvSpecs = options.dotenv === false
-    ? []
-    : options.dotenv ?? [".env", `.env.${environment}`, ".env.local"];
   const dotenvSoFar: Record<string, string> = Object.create(null);
-  for (const spec of dotenvSpecs) {
-    const name = typeof spec === "string" ? spec : spec.name;
-    const text = typeof spec === "string" ? await read(spec) : String(spec.content);
+  for (const { name, text } of dotenvFiles) {
     if (text === undefined) continue;
     const { values, lines } = parseDotenvEntries(text, {
       file: name,
