@@ -1,6 +1,17 @@
 import { ConfigParseError } from "./errors.ts";
 
-/** A note about a `.env` file that is not fatal: a duplicate key, a reference to an unset name. */
+/** A note about a `.env` file that is not fatal: a duplicate key, a reference to an unset name. *
+ * @example
+ * ```ts
+ * import { type DotenvWarning, parseDotenv } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * const warnings: DotenvWarning[] = [];
+ * parseDotenv("A=1\nA=2", { onWarning: (warning) => warnings.push(warning) });
+ * assert.equal(warnings[0]?.line, 2);
+ * assert.equal(warnings[0]?.key, "A");
+ * ```
+ */
 export interface DotenvWarning {
   /** The file's name. */
   readonly file: string;
@@ -12,7 +23,16 @@ export interface DotenvWarning {
   readonly message: string;
 }
 
-/** Options of {@linkcode parseDotenv}. */
+/** Options of {@linkcode parseDotenv}. *
+ * @example
+ * ```ts
+ * import { parseDotenv, type ParseDotenvOptions } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ParseDotenvOptions = { file: ".env.local", env: { HOME: "/home/app" } };
+ * assert.equal(parseDotenv("DATA=${HOME}/data", options).DATA, "/home/app/data");
+ * ```
+ */
 export interface ParseDotenvOptions {
   /** The file's name, for messages. @default {".env"} */
   readonly file?: string | undefined;
@@ -25,7 +45,17 @@ export interface ParseDotenvOptions {
   readonly onWarning?: ((warning: DotenvWarning) => void) | undefined;
 }
 
-/** A parsed `.env` file with the line of each key, as `loadConfig()` needs it. */
+/** A parsed `.env` file with the line of each key, as `loadConfig()` needs it. *
+ * @example
+ * ```ts
+ * import { type DotenvEntries, parseDotenvEntries } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * const parsed: DotenvEntries = parseDotenvEntries("# comment\nPORT=80");
+ * assert.equal(parsed.values.PORT, "80");
+ * assert.equal(parsed.lines.PORT, 2);
+ * ```
+ */
 export interface DotenvEntries {
   /** The values, on a null-prototype record. */
   readonly values: Record<string, string>;

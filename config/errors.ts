@@ -1,4 +1,18 @@
-/** Machine codes of {@linkcode ConfigParseError}: which kind of file could not be read. */
+/** Machine codes of {@linkcode ConfigParseError}: which kind of file could not be read. *
+ * @example
+ * ```ts
+ * import { type ConfigParseErrorCode, parseDotenv } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * let code: ConfigParseErrorCode | undefined;
+ * try {
+ *   parseDotenv("A='unterminated");
+ * } catch (error) {
+ *   code = (error as { code: ConfigParseErrorCode }).code;
+ * }
+ * assert.equal(code, "invalid_dotenv");
+ * ```
+ */
 export type ConfigParseErrorCode =
   | "invalid_dotenv"
   | "invalid_yaml"
@@ -6,7 +20,19 @@ export type ConfigParseErrorCode =
   | "unsafe_key"
   | "unreadable_file";
 
-/** Options of {@linkcode ConfigParseError}. */
+/** Options of {@linkcode ConfigParseError}. *
+ * @example
+ * ```ts
+ * import { ConfigParseError, type ConfigParseErrorOptions } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ConfigParseErrorOptions = { code: "invalid_yaml", file: "config.yaml", line: 4, column: 3 };
+ * assert.equal(
+ *   new ConfigParseError('duplicate key "port"', options).message,
+ *   'Cannot load config file config.yaml:4:3: duplicate key "port"',
+ * );
+ * ```
+ */
 export interface ConfigParseErrorOptions {
   /** What went wrong. */
   readonly code: ConfigParseErrorCode;
@@ -71,7 +97,16 @@ export class ConfigParseError extends Error {
   }
 }
 
-/** One problem found while validating configuration. */
+/** One problem found while validating configuration. *
+ * @example
+ * ```ts
+ * import { ConfigError, type ConfigIssue } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * const issue: ConfigIssue = { key: "PORT", source: ".env:3", rule: "must be an integer" };
+ * assert.match(new ConfigError([issue]).message, /Invalid config PORT \(from \.env:3\): must be an integer/);
+ * ```
+ */
 export interface ConfigIssue {
   /** The environment-style key (`DATABASE_URL`). */
   readonly key: string;

@@ -4,7 +4,18 @@ import { type DotenvWarning, parseDotenvEntries } from "./dotenv.ts";
 import { type FlatEntry, parseConfigFile, toEnvKey } from "./_files.ts";
 import { coerce, fieldKind, isMarkedSecret, shapeOf, UNSAFE_KEYS } from "./_schema.ts";
 
-/** A file given by content instead of read from `dir` (tests, edge runtimes, bundles). */
+/** A file given by content instead of read from `dir` (tests, edge runtimes, bundles). *
+ * @example
+ * ```ts
+ * import { type InMemoryFile, loadConfig } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const file: InMemoryFile = { name: "config.json", content: '{ "port": 8080 }' };
+ * const config = await loadConfig(z.object({ PORT: z.number() }), { dir: null, files: [file], source: {} });
+ * assert.equal(config.values.PORT, 8080);
+ * ```
+ */
 export interface InMemoryFile {
   /** The file's name; `.json` is parsed as JSON, anything else as YAML (or as .env). */
   readonly name: string;
@@ -12,10 +23,38 @@ export interface InMemoryFile {
   readonly content: string;
 }
 
-/** Reads a file by path: its text, or `undefined` when it does not exist. */
+/** Reads a file by path: its text, or `undefined` when it does not exist. *
+ * @example
+ * ```ts
+ * import { loadConfig, type ReadFile } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const bundle: Record<string, string> = { "/app/config.yaml": "region: eu-west-1" };
+ * const readFile: ReadFile = (path) => bundle[path];
+ * const config = await loadConfig(z.object({ REGION: z.string() }), { dir: "/app", readFile, source: {} });
+ * assert.equal(config.values.REGION, "eu-west-1");
+ * ```
+ */
 export type ReadFile = (path: string) => string | undefined | Promise<string | undefined>;
 
-/** A non-fatal note from loading: a `.env` duplicate, an unset reference, an unknown key. */
+/** A non-fatal note from loading: a `.env` duplicate, an unset reference, an unknown key. *
+ * @example
+ * ```ts
+ * import { type ConfigWarning, loadConfig } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const warnings: ConfigWarning[] = [];
+ * await loadConfig(z.object({ PORT: z.number() }), {
+ *   dir: null,
+ *   source: { PORT: "80" },
+ *   files: [{ name: "config.yaml", content: "prot: 81" }],
+ *   onWarning: (warning) => warnings.push(warning),
+ * });
+ * assert.deepEqual(warnings, [{ source: "config.yaml:1", message: "PROT is not in the schema and is ignored" }]);
+ * ```
+ */
 export interface ConfigWarning {
   /** Where: `file:line`, or the file. */
   readonly source: string;
@@ -23,7 +62,24 @@ export interface ConfigWarning {
   readonly message: string;
 }
 
-/** Options of {@linkcode loadConfig}. */
+/** Options of {@linkcode loadConfig}. *
+ * @example
+ * ```ts
+ * import { loadConfig, type LoadConfigOptions } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const options: LoadConfigOptions = {
+ *   dir: null,
+ *   envPrefix: "APP_",
+ *   source: { APP_PORT: "8081", PORT: "9999" },
+ *   overrides: { "log.level": "debug" },
+ * };
+ * const config = await loadConfig(z.object({ PORT: z.number(), LOG_LEVEL: z.string() }), options);
+ * assert.equal(config.values.PORT, 8081);
+ * assert.equal(config.values.LOG_LEVEL, "debug");
+ * ```
+ */
 export interface LoadConfigOptions {
   /** The environment name, for `config.<env>.*` and `.env.<env>`. @default {APP_ENV, else NODE_ENV, else "development"} */
   readonly environment?: string | undefined;
@@ -54,7 +110,22 @@ export interface LoadConfigOptions {
   readonly readFile?: ReadFile | undefined;
 }
 
-/** One place a key was set. */
+/** One place a key was set. *
+ * @example
+ * ```ts
+ * import { type ConfigSource, loadConfig } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const config = await loadConfig(z.object({ PORT: z.number() }), {
+ *   dir: null,
+ *   source: { PORT: "80" },
+ *   dotenv: [{ name: ".env", content: "PORT=81" }],
+ * });
+ * const layers: readonly ConfigSource[] = config.explain("PORT")?.layers ?? [];
+ * assert.deepEqual(layers, [{ source: "env", value: "80" }, { source: ".env:1", value: "81" }]);
+ * ```
+ */
 export interface ConfigSource {
   /** `default`, `config.yaml:12`, `.env:3`, `env`, `override`. */
   readonly source: string;
@@ -62,7 +133,22 @@ export interface ConfigSource {
   readonly value: string;
 }
 
-/** Where a key's value came from. */
+/** Where a key's value came from. *
+ * @example
+ * ```ts
+ * import { type ConfigExplanation, loadConfig } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const config = await loadConfig(z.object({ DATABASE_URL: z.string() }), {
+ *   dir: null,
+ *   source: { DATABASE_URL: "postgres://app:pw@db/app" },
+ * });
+ * const why: ConfigExplanation | undefined = config.explain("database.url");
+ * assert.equal(why?.source, "env");
+ * assert.equal(why?.value, "postgres://app:[REDACTED]@db/app");
+ * ```
+ */
 export interface ConfigExplanation {
   /** The environment-style key. */
   readonly key: string;
@@ -209,6 +295,12 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * ```
    */
   get<K extends keyof T & string>(key: K): T[K];
+  /**
+   * The value of any key, dotted or environment-style, or `undefined` when unset.
+   *
+   * @param key An environment-style or dotted key.
+   * @returns The value.
+   */
   get(key: string): unknown;
   get(key: string): unknown {
     const values = this.values as Record<string, unknown>;
