@@ -802,6 +802,12 @@ export async function loadConfig<S extends z.ZodObject>(
         continue;
       }
       input[key] = coerced.value;
+    } else if (
+      kinds.get(key)?.kind === "string" &&
+      (typeof winner.value === "number" || typeof winner.value === "boolean")
+    ) {
+      // YAML types `version: 1.10` or `enabled: yes`-like scalars; a string field wants the text.
+      input[key] = String(winner.value);
     } else {
       input[key] = winner.value;
     }

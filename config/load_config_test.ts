@@ -251,6 +251,16 @@ test("loadConfig() coerces environment strings strictly", async () => {
   assert.match(await bad("LIT", "4"), /invalid input/i);
 });
 
+test("loadConfig() gives string fields the text of typed YAML and JSON scalars", async () => {
+  const schema = z.object({ VERSION: z.string(), FLAG: z.string(), PORT: z.number() });
+  const config = await loadConfig(schema, {
+    ...quiet,
+    dir: null,
+    files: [{ name: "config.yaml", content: "version: 2.5\nflag: true\nport: 8080\n" }],
+  });
+  assert.deepEqual({ ...config.values }, { VERSION: "2.5", FLAG: "true", PORT: 8080 });
+});
+
 test("loadConfig() treats empty strings as unset so defaults and required rules apply", async () => {
   const schema = z.object({ PORT: z.number().default(8080), HOST: z.string() });
   const error = await loadConfig(schema, { ...quiet, dir: null, source: { PORT: "", HOST: "" } })
