@@ -1,6 +1,8 @@
 import { ConfigParseError } from "./errors.ts";
 
-/** A note about a `.env` file that is not fatal: a duplicate key, a reference to an unset name. *
+/**
+ * A note about a `.env` file that is not fatal: a duplicate key, a reference to an unset name.
+ *
  * @example
  * ```ts
  * import { type DotenvWarning, parseDotenv } from "@plinth/config";
@@ -23,7 +25,9 @@ export interface DotenvWarning {
   readonly message: string;
 }
 
-/** Options of {@linkcode parseDotenv}. *
+/**
+ * Options of {@linkcode parseDotenv}.
+ *
  * @example
  * ```ts
  * import { parseDotenv, type ParseDotenvOptions } from "@plinth/config";
@@ -45,7 +49,9 @@ export interface ParseDotenvOptions {
   readonly onWarning?: ((warning: DotenvWarning) => void) | undefined;
 }
 
-/** A parsed `.env` file with the line of each key, as `loadConfig()` needs it. *
+/**
+ * A parsed `.env` file with the line of each key, as `loadConfig()` needs it.
+ *
  * @example
  * ```ts
  * import { type DotenvEntries, parseDotenvEntries } from "@plinth/config";

@@ -1,4 +1,6 @@
-/** Machine codes of {@linkcode ConfigParseError}: which kind of file could not be read. *
+/**
+ * Machine codes of {@linkcode ConfigParseError}: which kind of file could not be read.
+ *
  * @example
  * ```ts
  * import { type ConfigParseErrorCode, parseDotenv } from "@plinth/config";
@@ -20,7 +22,9 @@ export type ConfigParseErrorCode =
   | "unsafe_key"
   | "unreadable_file";
 
-/** Options of {@linkcode ConfigParseError}. *
+/**
+ * Options of {@linkcode ConfigParseError}.
+ *
  * @example
  * ```ts
  * import { ConfigParseError, type ConfigParseErrorOptions } from "@plinth/config";
@@ -97,7 +101,9 @@ export class ConfigParseError extends Error {
   }
 }
 
-/** One problem found while validating configuration. *
+/**
+ * One problem found while validating configuration.
+ *
  * @example
  * ```ts
  * import { ConfigError, type ConfigIssue } from "@plinth/config";

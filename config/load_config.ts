@@ -4,7 +4,9 @@ import { type DotenvWarning, parseDotenvEntries } from "./dotenv.ts";
 import { type FlatEntry, parseConfigFile, toEnvKey } from "./_files.ts";
 import { coerce, fieldKind, isMarkedSecret, shapeOf, UNSAFE_KEYS } from "./_schema.ts";
 
-/** A file given by content instead of read from `dir` (tests, edge runtimes, bundles). *
+/**
+ * A file given by content instead of read from `dir` (tests, edge runtimes, bundles).
+ *
  * @example
  * ```ts
  * import { type InMemoryFile, loadConfig } from "@plinth/config";
@@ -23,7 +25,9 @@ export interface InMemoryFile {
   readonly content: string;
 }
 
-/** Reads a file by path: its text, or `undefined` when it does not exist. *
+/**
+ * Reads a file by path: its text, or `undefined` when it does not exist.
+ *
  * @example
  * ```ts
  * import { loadConfig, type ReadFile } from "@plinth/config";
@@ -38,7 +42,9 @@ export interface InMemoryFile {
  */
 export type ReadFile = (path: string) => string | undefined | Promise<string | undefined>;
 
-/** A non-fatal note from loading: a `.env` duplicate, an unset reference, an unknown key. *
+/**
+ * A non-fatal note from loading: a `.env` duplicate, an unset reference, an unknown key.
+ *
  * @example
  * ```ts
  * import { type ConfigWarning, loadConfig } from "@plinth/config";
@@ -62,7 +68,9 @@ export interface ConfigWarning {
   readonly message: string;
 }
 
-/** Options of {@linkcode loadConfig}. *
+/**
+ * Options of {@linkcode loadConfig}.
+ *
  * @example
  * ```ts
  * import { loadConfig, type LoadConfigOptions } from "@plinth/config";
@@ -110,7 +118,9 @@ export interface LoadConfigOptions {
   readonly readFile?: ReadFile | undefined;
 }
 
-/** One place a key was set. *
+/**
+ * One place a key was set.
+ *
  * @example
  * ```ts
  * import { type ConfigSource, loadConfig } from "@plinth/config";
@@ -133,7 +143,9 @@ export interface ConfigSource {
   readonly value: string;
 }
 
-/** Where a key's value came from. *
+/**
+ * Where a key's value came from.
+ *
  * @example
  * ```ts
  * import { type ConfigExplanation, loadConfig } from "@plinth/config";

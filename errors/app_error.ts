@@ -27,7 +27,9 @@ export type AppErrorCode =
   | "service_unavailable"
   | (string & Record<never, never>);
 
-/** One field-level problem of a validation failure: where (a JSON Pointer) and what. *
+/**
+ * One field-level problem of a validation failure: where (a JSON Pointer) and what.
+ *
  * @example
  * ```ts
  * import { type FieldError, validationFailed } from "@plinth/errors";
@@ -44,7 +46,9 @@ export interface FieldError {
   readonly detail: string;
 }
 
-/** Options of {@linkcode AppError}; every field is optional. *
+/**
+ * Options of {@linkcode AppError}; every field is optional.
+ *
  * @example
  * ```ts
  * import { AppError, type AppErrorOptions } from "@plinth/errors";
@@ -89,7 +93,9 @@ export interface AppErrorOptions {
   readonly wwwAuthenticate?: string | undefined;
 }
 
-/** An RFC 9457 problem details object as plinth renders it. *
+/**
+ * An RFC 9457 problem details object as plinth renders it.
+ *
  * @example
  * ```ts
  * import { notFound, type ProblemDetails } from "@plinth/errors";
@@ -121,7 +127,9 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
-/** How a problem is rendered for one request. *
+/**
+ * How a problem is rendered for one request.
+ *
  * @example
  * ```ts
  * import { conflict, type ProblemOptions } from "@plinth/errors";

@@ -1,7 +1,9 @@
 import { AppError, type AppErrorOptions, isAppError } from "./app_error.ts";
 import { isAggregate, read } from "./_inspect.ts";
 
-/** Options of {@linkcode errorChain}. *
+/**
+ * Options of {@linkcode errorChain}.
+ *
  * @example
  * ```ts
  * import { errorChain, type ErrorChainOptions } from "@plinth/errors";

@@ -21,7 +21,9 @@ export interface ZodIssueLike {
   readonly path: readonly PropertyKey[];
 }
 
-/** Anything with zod's `issues` list: a `ZodError`, or `safeParse(...).error`. *
+/**
+ * Anything with zod's `issues` list: a `ZodError`, or `safeParse(...).error`.
+ *
  * @example
  * ```ts
  * import { fromZod, type ZodErrorLike } from "@plinth/errors";
@@ -36,7 +38,9 @@ export interface ZodErrorLike {
   readonly issues: readonly ZodIssueLike[];
 }
 
-/** Options of {@linkcode fromZod}. *
+/**
+ * Options of {@linkcode fromZod}.
+ *
  * @example
  * ```ts
  * import { fromZod, type FromZodOptions } from "@plinth/errors";

@@ -1,6 +1,8 @@
 import { AppError, type AppErrorOptions } from "./app_error.ts";
 
-/** Options of the status constructors: everything {@linkcode AppError} takes but the status. *
+/**
+ * Options of the status constructors: everything {@linkcode AppError} takes but the status.
+ *
  * @example
  * ```ts
  * import { forbidden, type HttpErrorOptions } from "@plinth/errors";

@@ -6,7 +6,9 @@ import { notFound } from "./http_errors.ts";
 import { requestIdOf } from "./problem_response.ts";
 import { serializeError } from "./serialize_error.ts";
 
-/** The logger shape `problemHandler()` writes server errors to (a `@plinth/logging` logger fits). *
+/**
+ * The logger shape `problemHandler()` writes server errors to (a `@plinth/logging` logger fits).
+ *
  * @example
  * ```ts
  * import { Hono } from "hono";
@@ -29,7 +31,9 @@ export interface ProblemLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** What `onError` learns about a failed request. *
+/**
+ * What `onError` learns about a failed request.
+ *
  * @example
  * ```ts
  * import { Hono } from "hono";
@@ -56,7 +60,9 @@ export interface ProblemErrorInfo {
   readonly request: Request;
 }
 
-/** Options of {@linkcode problemHandler} and {@linkcode problemNotFound}. *
+/**
+ * Options of {@linkcode problemHandler} and {@linkcode problemNotFound}.
+ *
  * @example
  * ```ts
  * import { Hono } from "hono";

@@ -1,7 +1,9 @@
 import type { ProblemOptions } from "./app_error.ts";
 import { toAppError } from "./chain.ts";
 
-/** Options of {@linkcode toProblemResponse}. *
+/**
+ * Options of {@linkcode toProblemResponse}.
+ *
  * @example
  * ```ts
  * import { type ProblemResponseOptions, toProblemResponse } from "@plinth/errors";

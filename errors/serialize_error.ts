@@ -1,7 +1,9 @@
 import { truncate } from "./_json.ts";
 import { isAggregate, read } from "./_inspect.ts";
 
-/** A log-safe plain-object view of an error and its chain. *
+/**
+ * A log-safe plain-object view of an error and its chain.
+ *
  * @example
  * ```ts
  * import { type SerializedError, serializeError } from "@plinth/errors";
@@ -28,7 +30,9 @@ export interface SerializedError {
   errors?: (SerializedError | string)[];
 }
 
-/** Options of {@linkcode serializeError}. *
+/**
+ * Options of {@linkcode serializeError}.
+ *
  * @example
  * ```ts
  * import { serializeError, type SerializeErrorOptions } from "@plinth/errors";

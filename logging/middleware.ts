@@ -1,0 +1,375 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { ContextRecord, currentContext, runInContext } from "./_context_store.ts";
+import { runWithContext } from "./context.ts";
+import { log } from "./default_logger.ts";
+import type { Logger } from "./logger.ts";
+import { DEFAULT_REDACT_KEYS, REDACTED } from "./redact.ts";
+
+const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const NO_CONTEXT = new ContextRecord({});
+
+/**
+ * Context variables set by {@linkcode requestId} (`c.var.requestId`).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { requestId, type RequestIdVariables } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono<{ Variables: RequestIdVariables }>();
+ * app.use(requestId());
+ * app.get("/", (c) => c.text(c.var.requestId));
+ * const res = await app.request("/", { headers: { "x-request-id": "req-1" } });
+ * assert.equal(await res.text(), "req-1");
+ * ```
+ */
+export interface RequestIdVariables {
+  /** The request's id: the accepted `X-Request-Id`, or a generated one. */
+  requestId: string;
+}
+
+/**
+ * Options of {@linkcode requestId}.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { requestId, type RequestIdOptions } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RequestIdOptions = { generate: () => "fixed-id", trustIncoming: false };
+ * const app = new Hono();
+ * app.use(requestId(options));
+ * app.get("/", (c) => c.text("ok"));
+ * const res = await app.request("/", { headers: { "x-request-id": "from-client" } });
+ * assert.equal(res.headers.get("x-request-id"), "fixed-id");
+ * ```
+ */
+export interface RequestIdOptions {
+  /** The request and response header. @default {"X-Request-Id"} */
+  readonly headerName?: string | undefined;
+  /**
+   * Makes a new id; a result not matching `^[A-Za-z0-9._:-]{1,128}$` is replaced by a UUID.
+   * @default {() => crypto.randomUUID()}
+   */
+  readonly generate?: ((c: Context) => string) | undefined;
+  /** Whether to keep a valid incoming id (set `false` at an untrusted edge). @default {true} */
+  readonly trustIncoming?: boolean | undefined;
+}
+
+/**
+ * Hono middleware giving every request an id: a valid incoming `X-Request-Id`
+ * (`^[A-Za-z0-9._:-]{1,128}$`) is kept, anything else replaced by a new UUID. The id is set as
+ * `c.var.requestId` (which `@plinth/errors`' `problemHandler()` reads), sent back in the
+ * response header, and put in the logging context, so every line logged while the request is
+ * handled carries `request_id`. Register it first.
+ *
+ * @param options Header name, generator, trust in incoming ids.
+ * @returns The middleware.
+ * @throws {TypeError} When an option has the wrong type.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, requestId } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger = createLogger({ service: "svc", destination: { write: (l) => lines.push(l) } });
+ * const app = new Hono();
+ * app.use(requestId());
+ * app.get("/", async (c) => {
+ *   await Promise.resolve();
+ *   logger.info("handling");
+ *   return c.text("ok");
+ * });
+ *
+ * const res = await app.request("/", { headers: { "x-request-id": "bad id!" } });
+ * const id = res.headers.get("x-request-id");
+ * assert.match(id ?? "", /^[0-9a-f-]{36}$/);
+ * assert.equal(JSON.parse(lines[0]!).request_id, id);
+ * ```
+ */
+export function requestId(
+  options: RequestIdOptions = {},
+): MiddlewareHandler<{ Variables: RequestIdVariables }> {
+  const headerName = options.headerName ?? "X-Request-Id";
+  if (typeof headerName !== "string" || !/^[A-Za-z0-9-]+$/.test(headerName)) {
+    throw new TypeError("Invalid requestId option headerName: must be a header name");
+  }
+  const generate = options.generate;
+  if (generate !== undefined && typeof generate !== "function") {
+    throw new TypeError("Invalid requestId option generate: must be a function");
+  }
+  const trust = options.trustIncoming ?? true;
+  return async function requestIdMiddleware(c, next): Promise<void> {
+    const incoming = trust ? c.req.header(headerName) : undefined;
+    let id = incoming !== undefined && ID_PATTERN.test(incoming) ? incoming : undefined;
+    if (id === undefined && generate !== undefined) {
+      const made: unknown = generate(c);
+      if (typeof made === "string" && ID_PATTERN.test(made)) id = made;
+    }
+    id ??= crypto.randomUUID();
+    c.set("requestId", id);
+    c.header(headerName, id);
+    await runWithContext({ request_id: id }, () => next());
+    // A handler that returns its own Response bypasses c.header(): add the header there too.
+    if (c.res.headers.get(headerName) === id) return;
+    try {
+      c.res.headers.set(headerName, id);
+    } catch {
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set(headerName, id);
+    }
+  };
+}
+
+/**
+ * Options of {@linkcode requestLogger}.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, requestLogger, type RequestLoggerOptions } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const options: RequestLoggerOptions = {
+ *   logger: createLogger({ service: "svc", destination: { write: (l) => lines.push(l) } }),
+ *   skip: ["/ping"],
+ * };
+ * const app = new Hono();
+ * app.use(requestLogger(options));
+ * app.get("/ping", (c) => c.text("pong"));
+ * await app.request("/ping");
+ * assert.equal(lines.length, 0);
+ * ```
+ */
+export interface RequestLoggerOptions {
+  /** Where access lines go. @default {the default logger (`log`)} */
+  readonly logger?: Logger | undefined;
+  /** Paths not logged (exact match), or a predicate. @default {["/healthz", "/metrics"]} */
+  readonly skip?: readonly string[] | ((c: Context) => boolean) | undefined;
+  /** Query parameters whose values are redacted, besides the default redact keys. @default {[]} */
+  readonly redact?: readonly string[] | undefined;
+  /**
+   * Use `X-Forwarded-For` / `X-Real-IP` for `client_ip` (only behind a proxy that sets them).
+   * @default {false}
+   */
+  readonly trustProxy?: boolean | undefined;
+  /** Finds the client address; replaces the built-in lookup. @default {undefined} */
+  readonly clientIp?: ((c: Context) => string | undefined) | undefined;
+  /** A monotonic clock in milliseconds, for `duration_ms`. @default {performance.now} */
+  readonly now?: (() => number) | undefined;
+}
+
+function cut(value: string | undefined, max: number): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  return value.length > max ? value.slice(0, max) : value;
+}
+
+/** The address the runtime's server adapter exposes (Deno.serve, @hono/node-server, Bun.serve). */
+function adapterIp(c: Context): string | undefined {
+  try {
+    const env = c.env as Record<string, unknown> | undefined;
+    if (typeof env !== "object" || env === null) return undefined;
+    const remote = env.remoteAddr as { hostname?: unknown } | undefined;
+    if (typeof remote?.hostname === "string") return remote.hostname;
+    const incoming = env.incoming as { socket?: { remoteAddress?: unknown } } | undefined;
+    if (typeof incoming?.socket?.remoteAddress === "string") return incoming.socket.remoteAddress;
+    const requestIP = env.requestIP as ((r: Request) => { address?: unknown } | null) | undefined;
+    if (typeof requestIP === "function") {
+      const address = requestIP.call(env, c.req.raw)?.address;
+      if (typeof address === "string") return address;
+    }
+  } catch {
+    // An adapter that throws has no address to give.
+  }
+  return undefined;
+}
+
+function redactedQuery(url: string, secret: ReadonlySet<string>): string | undefined {
+  const start = url.indexOf("?");
+  if (start === -1) return undefined;
+  const hash = url.indexOf("#", start);
+  const raw = url.slice(start + 1, hash === -1 ? undefined : hash);
+  if (raw === "") return undefined;
+  return raw.split("&").map((part) => {
+    const eq = part.indexOf("=");
+    const rawName = eq === -1 ? part : part.slice(0, eq);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replaceAll("+", " "));
+    } catch {
+      // Keep the raw name.
+    }
+    return secret.has(name.toLowerCase()) ? `${rawName}=${REDACTED}` : part;
+  }).join("&");
+}
+
+/** The route template that produced the response (`/orgs/:id`), if a route did. */
+function routeOf(c: Context): string | undefined {
+  try {
+    const path = c.req.routePath;
+    return typeof path === "string" && path !== "" && path !== "/*" && path !== "*"
+      ? path
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function levelFor(
+  logger: Logger,
+  status: number,
+): (message: string, fields: Record<string, unknown>) => void {
+  if (status >= 500) return (message, fields) => logger.error(message, fields);
+  if (status >= 400) return (message, fields) => logger.warn(message, fields);
+  return (message, fields) => logger.info(message, fields);
+}
+
+/**
+ * Hono middleware writing one access line per request, `Request completed`, when the response
+ * body has been sent: `method`, `route` (the template, such as `/orgs/:id`), `path` (no query
+ * string), `status`, `duration_ms` (until the handler returned), `response_size` (bytes),
+ * `client_ip` when known, `user_agent`, and `query` with the values of secret parameters
+ * (`token`, `api_key`, … — the default redact keys) redacted. Headers are never logged. The level
+ * follows the status: 5xx `error`, 4xx `warn`, else `info`. Register it after
+ * {@linkcode requestId} so the line carries `request_id`.
+ *
+ * @param options Logger, skip list, redaction, client-address lookup, clock.
+ * @returns The middleware.
+ * @throws {TypeError} When an option has the wrong type.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, requestId, requestLogger } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger = createLogger({ service: "svc", destination: { write: (l) => lines.push(l) } });
+ * const app = new Hono();
+ * app.use(requestId());
+ * app.use(requestLogger({ logger }));
+ * app.get("/orgs/:id", (c) => c.json({ id: c.req.param("id") }));
+ *
+ * const res = await app.request("/orgs/acme?token=s3cret", { headers: { "x-request-id": "r-1" } });
+ * await res.text();
+ * const line = JSON.parse(lines[0]!);
+ * assert.equal(line.route, "/orgs/:id");
+ * assert.equal(line.path, "/orgs/acme");
+ * assert.equal(line.status, 200);
+ * assert.equal(line.query, "token=[REDACTED]");
+ * assert.equal(line.request_id, "r-1");
+ * ```
+ */
+export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHandler {
+  const { logger, skip, redact, trustProxy, clientIp, now } = options;
+  if (logger !== undefined && (typeof logger !== "object" || typeof logger?.info !== "function")) {
+    throw new TypeError("Invalid requestLogger option logger: must be a logger");
+  }
+  if (
+    skip !== undefined && typeof skip !== "function" &&
+    !(Array.isArray(skip) && skip.every((path) => typeof path === "string"))
+  ) {
+    throw new TypeError("Invalid requestLogger option skip: must be paths or a function");
+  }
+  if (
+    redact !== undefined && !(Array.isArray(redact) && redact.every((k) => typeof k === "string"))
+  ) {
+    throw new TypeError("Invalid requestLogger option redact: must be an array of names");
+  }
+  for (const [name, fn] of [["clientIp", clientIp], ["now", now]] as const) {
+    if (fn !== undefined && typeof fn !== "function") {
+      throw new TypeError(`Invalid requestLogger option ${name}: must be a function`);
+    }
+  }
+  const skipPaths = new Set(typeof skip === "function" ? [] : skip ?? ["/healthz", "/metrics"]);
+  const skipWhen = typeof skip === "function" ? skip : undefined;
+  const secret = new Set([...DEFAULT_REDACT_KEYS, ...(redact ?? [])].map((k) => k.toLowerCase()));
+  const clock = now ?? (() => performance.now());
+  const target = logger ?? log;
+
+  return async function requestLoggerMiddleware(c, next): Promise<void> {
+    const path = c.req.path;
+    if (skipPaths.has(path) || (skipWhen !== undefined && skipWhen(c))) {
+      await next();
+      return;
+    }
+    const start = clock();
+    let failed = false;
+    let thrown: unknown;
+    try {
+      await next();
+    } catch (error) {
+      failed = true;
+      thrown = error;
+    }
+    const status = failed ? 500 : c.res.status;
+    const fields: Record<string, unknown> = {
+      method: c.req.method,
+      route: routeOf(c),
+      path,
+      status,
+      duration_ms: Math.round((clock() - start) * 1000) / 1000,
+      response_size: undefined,
+      client_ip: cut(
+        clientIp !== undefined
+          ? clientIp(c)
+          : (trustProxy
+            ? (c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ||
+              c.req.header("x-real-ip"))
+            : undefined) ?? adapterIp(c),
+        64,
+      ),
+      user_agent: cut(c.req.header("user-agent"), 256),
+      query: redactedQuery(c.req.url, secret),
+    };
+    const record = currentContext() ?? NO_CONTEXT;
+    const write = levelFor(target, status);
+    const emit = (size: number | undefined): void => {
+      fields.response_size = size;
+      runInContext(record, () => write("Request completed", fields));
+    };
+    if (failed) {
+      emit(undefined);
+      throw thrown;
+    }
+    const length = c.res.headers.get("content-length");
+    if (length !== null && /^\d+$/.test(length)) return emit(Number(length));
+    const body = c.res.body;
+    if (body === null) return emit(0);
+    let bytes = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      emit(bytes);
+    };
+    const reader = body.getReader();
+    const counted = new ReadableStream<Uint8Array>({
+      async pull(controller): Promise<void> {
+        try {
+          const { done: end, value } = await reader.read();
+          if (end) {
+            controller.close();
+            finish();
+            return;
+          }
+          bytes += value?.byteLength ?? 0;
+          controller.enqueue(value);
+        } catch (error) {
+          finish();
+          controller.error(error);
+        }
+      },
+      cancel(reason): Promise<void> {
+        finish();
+        return reader.cancel(reason);
+      },
+    });
+    c.res = new Response(counted, c.res);
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Structured JSON logging for plinth services: one JSON object per line, in the same shape
+ * everywhere (`timestamp`, `level`, `service_name`, `message`, the request's `request_id`,
+ * `trace_id` and `span_id`, then the fields), fast enough to leave on, and safe with any value.
+ *
+ * {@linkcode createLogger} makes a logger; {@linkcode log} is the default one, usable before any
+ * set-up. {@linkcode runWithContext} (or the {@linkcode requestId} Hono middleware) puts fields
+ * such as `request_id` on every line logged inside it, across `await`s. Secrets are redacted by
+ * key, errors are written with their whole cause chain, and {@linkcode requestLogger} writes one
+ * access line per request.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, withRequestId } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger = createLogger({
+ *   service: "user-svc",
+ *   destination: { write: (line) => lines.push(line) },
+ * });
+ * await withRequestId("req-1", async () => {
+ *   await Promise.resolve();
+ *   logger.error("Cannot create org", new Error("db down"), { org: "acme", password: "x" });
+ * });
+ *
+ * const line = JSON.parse(lines[0]!);
+ * assert.equal(line.level, "error");
+ * assert.equal(line.request_id, "req-1");
+ * assert.equal(line.err.message, "db down");
+ * assert.equal(line.password, "[REDACTED]");
+ * ```
+ *
+ * @module
+ */
+export * from "./logger.ts";
+export * from "./level.ts";
+export * from "./context.ts";
+export * from "./destination.ts";
+export * from "./default_logger.ts";
+export * from "./redact.ts";
+export * from "./middleware.ts";
