@@ -1,7 +1,9 @@
 /**
  * A small organisation service that shows @plinth/errors answering real requests: a found
  * organisation, a missing one, an unknown route, a validation failure, a spent token budget
- * and two unexpected throws (an Error with a cause chain, and a bare string).
+ * and two unexpected throws (an Error with a cause chain, and a bare string). @plinth/logging
+ * gives every request an id (echoed in `X-Request-Id`, in the problem's `request_id` and on
+ * every log line) and one access line.
  *
  * @module
  */
@@ -14,10 +16,10 @@ import {
   notFound,
   problemBoundary,
   problemHandler,
-  type ProblemLogger,
   problemNotFound,
   wrap,
 } from "@plinth/errors";
+import { type Logger, requestId, requestLogger } from "@plinth/logging";
 
 /** An organisation of the demo service. */
 export interface Org {
@@ -39,14 +41,14 @@ const CreateOrg = z.object({
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
-  /** Where server-side errors are logged (the whole cause chain). */
-  readonly logger: ProblemLogger;
+  /** Where access lines and server-side errors (with the whole cause chain) are logged. */
+  readonly logger: Logger;
 }
 
 /**
  * Builds the demo service.
  *
- * @param options The logger for 5xx errors.
+ * @param options The logger for access lines and 5xx errors.
  * @returns A Hono app; call `app.fetch` or `app.request`.
  */
 export function createApp(options: AppOptions): Hono {
@@ -56,6 +58,8 @@ export function createApp(options: AppOptions): Hono {
   ]);
 
   const app = new Hono();
+  app.use(requestId());
+  app.use(requestLogger({ logger: options.logger }));
   app.use(problemBoundary());
   app.onError(problemHandler({ logger: options.logger, typeBase: "https://errors.plinth.dev/" }));
   app.notFound(problemNotFound({ typeBase: "https://errors.plinth.dev/" }));

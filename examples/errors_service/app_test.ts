@@ -1,19 +1,32 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createLogger } from "@plinth/logging";
 import { createApp } from "./app.ts";
 
 function app(): { app: ReturnType<typeof createApp>; logs: Record<string, unknown>[] } {
   const logs: Record<string, unknown>[] = [];
-  return {
-    app: createApp({ logger: { error: (message, fields) => logs.push({ message, ...fields }) } }),
-    logs,
-  };
+  const logger = createLogger({
+    service: "orgs-test",
+    destination: { write: (line) => void logs.push(JSON.parse(line)) },
+  });
+  return { app: createApp({ logger }), logs };
 }
 
-test("example service answers a found organisation with 200", async () => {
-  const res = await app().app.request("/orgs/globex");
+/** The 5xx lines problemHandler() wrote (the access lines are the others). */
+function errorsOf(logs: Record<string, unknown>[]): Record<string, unknown>[] {
+  return logs.filter((line) => line["message"] === "Request failed");
+}
+
+test("example service answers a found organisation with 200 and logs one access line", async () => {
+  const { app: service, logs } = app();
+  const res = await service.request("/orgs/globex", { headers: { "x-request-id": "req-1" } });
   assert.equal(res.status, 200);
+  assert.equal(res.headers.get("x-request-id"), "req-1");
   assert.equal((await res.json()).name, "Globex");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const access = logs.find((line) => line["request_id"] === "req-1");
+  assert.equal(access?.["status"], 200);
+  assert.equal(access?.["service_name"], "orgs-test");
 });
 
 test("example service answers a missing organisation and an unknown route with 404 problems", async () => {
@@ -81,13 +94,14 @@ test("example service hides unexpected throws from clients and logs their chains
   const body = await res.json();
   assert.equal(body.detail, "An unexpected error occurred");
   assert.ok(!JSON.stringify(body).includes("10.0.0.7"));
-  const err = logs[0]?.["err"] as { message: string; cause: { code: string } };
+  const err = errorsOf(logs)[0]?.["err"] as { message: string; cause: { code: string } };
   assert.equal(err.message, "Cannot build the usage report");
   assert.equal(err.cause.code, "ECONNREFUSED");
 
   const legacy = await service.request("/legacy");
   assert.equal(legacy.status, 500);
   assert.equal((await legacy.json()).code, "internal_error");
-  const legacyErr = logs[1]?.["err"] as { cause: { message: string } };
+  const legacyErr = errorsOf(logs)[1]?.["err"] as { cause: { message: string } };
   assert.equal(legacyErr.cause.message, "legacy failure");
+  assert.equal(errorsOf(logs)[1]?.["request_id"], legacy.headers.get("x-request-id"));
 });

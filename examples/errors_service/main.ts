@@ -7,19 +7,17 @@
  *
  * @module
  */
+import { createLogger } from "@plinth/logging";
 import { createApp } from "./app.ts";
 
 const serve = Deno.args.includes("--serve");
 const serverLog: string[] = [];
-const app = createApp({
-  logger: {
-    error(message, fields) {
-      const line = JSON.stringify({ level: "error", message, ...fields });
-      if (serve) console.error(line);
-      else serverLog.push(line);
-    },
-  },
+const logger = createLogger({
+  service: "orgs-demo",
+  // Serving: JSON lines on stdout. Demo: collected, and shown after the responses.
+  ...(serve ? {} : { destination: { write: (line: string) => void serverLog.push(line) } }),
 });
+const app = createApp({ logger });
 
 const port = serve ? Number(Deno.env.get("PORT") ?? 8000) : 0;
 const server = Deno.serve(
@@ -60,7 +58,8 @@ if (serve) {
     console.log(indent(JSON.stringify(JSON.parse(text), null, 2)));
     console.log();
   }
-  console.log("Server log (5xx only; clients never see these messages):");
+  console.log("Server log (@plinth/logging: one access line per request, and each 500 with its");
+  console.log("cause chain, which clients never see):");
   for (const line of serverLog) console.log(indent(summarise(line)));
   await server.shutdown();
 }
@@ -69,7 +68,10 @@ function indent(text: string): string {
   return text.split("\n").map((line) => `  ${line}`).join("\n");
 }
 
-/** The log line without stacks, so the chain is readable. */
+/** The log line without stacks and the user agent, so the chain is readable. */
 function summarise(line: string): string {
-  return JSON.stringify(JSON.parse(line), (key, value) => (key === "stack" ? undefined : value));
+  return JSON.stringify(
+    JSON.parse(line),
+    (key, value) => (key === "stack" || key === "user_agent" ? undefined : value),
+  );
 }
