@@ -1,0 +1,200 @@
+import { runWithContext } from "@plinth/logging";
+import type { Logger } from "@plinth/logging";
+import type { EventMeta, EventSchema, SchemaIssue } from "./event_bus.ts";
+import { backoffDelay, type ResolvedSubscribe } from "./_options.ts";
+import { contextFromHeaders, describeError, metaFromHeaders } from "./_envelope.ts";
+
+/** One delivery of one event to a subscription, whatever the transport. */
+export interface Delivery {
+  readonly subject: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | string;
+  readonly deliveryCount: number;
+  readonly stream: string;
+  readonly sequence: number;
+  ack(): void;
+  nak(delay: number): void;
+  term(): void;
+}
+
+/** Sends a dead letter: resolves once the dead-letter stream stored it. */
+export type SendDeadLetter = (
+  subject: string,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+  id: string,
+) => Promise<void>;
+
+/** What the dispatcher needs to know about the subscription. */
+export interface DispatchTarget<T> {
+  readonly options: ResolvedSubscribe<T>;
+  readonly handler: (payload: T, meta: EventMeta) => void | Promise<void>;
+  readonly logger: Logger;
+  readonly deadLetterPrefix: string | undefined;
+  readonly sendDeadLetter: SendDeadLetter;
+}
+
+/** Why an event went to the dead-letter queue (the `dlq-reason` header). */
+export type DeadLetterReason =
+  | "handler_failed"
+  | "schema_violation"
+  | "invalid_payload"
+  | "max_deliver_exceeded";
+
+const decoder = new TextDecoder();
+
+function issueText(issue: SchemaIssue): string {
+  const path = (issue.path ?? []).map((p) =>
+    typeof p === "object" && p !== null ? String(p.key) : String(p)
+  ).join(".");
+  return path === "" ? issue.message : `${path}: ${issue.message}`;
+}
+
+/** Validates `value`: the (possibly transformed) value, or the issues as `path: message`. */
+export async function validate<T>(
+  schema: EventSchema<T>,
+  value: unknown,
+): Promise<{ ok: true; value: T } | { ok: false; issues: string[] }> {
+  let result = schema["~standard"].validate(value);
+  if (result instanceof Promise) result = await result;
+  if (result.issues !== undefined) return { ok: false, issues: result.issues.map(issueText) };
+  return { ok: true, value: result.value };
+}
+
+function logFields(delivery: Delivery, durable: string, id: string): Record<string, unknown> {
+  return {
+    subject: delivery.subject,
+    event_id: id,
+    stream: delivery.stream,
+    stream_seq: delivery.sequence,
+    delivery_count: delivery.deliveryCount,
+    durable,
+  };
+}
+
+async function deadLetter<T>(
+  delivery: Delivery,
+  target: DispatchTarget<T>,
+  id: string,
+  reason: DeadLetterReason,
+  error: unknown,
+): Promise<void> {
+  const { logger, options } = target;
+  const fields = { ...logFields(delivery, options.durable, id), reason };
+  if (target.deadLetterPrefix === undefined) {
+    delivery.term();
+    logger.error("Event dropped: it failed and no dead-letter queue is configured", error, fields);
+    return;
+  }
+  const headers: Record<string, string> = { ...delivery.headers };
+  delete headers["nats-msg-id"];
+  headers["dlq-reason"] = reason;
+  headers["dlq-error"] = describeError(error);
+  headers["dlq-delivery-count"] = String(delivery.deliveryCount);
+  headers["dlq-subject"] = delivery.subject;
+  headers["dlq-stream"] = delivery.stream;
+  headers["dlq-sequence"] = String(delivery.sequence);
+  headers["dlq-durable"] = options.durable;
+  headers["dlq-time"] = new Date().toISOString();
+  const subject = `${target.deadLetterPrefix}.${delivery.subject}`;
+  try {
+    await target.sendDeadLetter(subject, delivery.body, headers, `dlq:${options.durable}:${id}`);
+  } catch (sendError) {
+    const delay = options.backoff[options.backoff.length - 1]!;
+    delivery.nak(delay);
+    logger.error("Cannot dead-letter event: will retry", sendError, {
+      ...fields,
+      dlq_subject: subject,
+      retry_in_ms: delay,
+    });
+    return;
+  }
+  delivery.term();
+  logger.error("Event sent to the dead-letter queue", error, { ...fields, dlq_subject: subject });
+}
+
+/**
+ * Processes one delivery: parse, validate, deduplicate, run the handler inside the event's
+ * logging context, then ack, nak with backoff or dead-letter. Never throws.
+ */
+export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>): Promise<void> {
+  const { logger, options } = target;
+  const headers = delivery.headers;
+  const id = headers["ce-id"] ?? headers["nats-msg-id"] ??
+    `${delivery.stream}:${delivery.sequence}`;
+  const debug = logger.isLevelEnabled("debug");
+  if (debug) logger.debug("Event received", logFields(delivery, options.durable, id));
+  if (delivery.deliveryCount > options.maxDeliver) {
+    const error = new Error(
+      `Delivered ${delivery.deliveryCount} times, more than maxDeliver ${options.maxDeliver}`,
+    );
+    return await deadLetter(delivery, target, id, "max_deliver_exceeded", error);
+  }
+  let payload: unknown;
+  try {
+    const text = typeof delivery.body === "string" ? delivery.body : decoder.decode(delivery.body);
+    payload = JSON.parse(text);
+  } catch (error) {
+    return await deadLetter(delivery, target, id, "invalid_payload", error);
+  }
+  if (options.schema !== undefined) {
+    let result: Awaited<ReturnType<typeof validate<T>>>;
+    try {
+      result = await validate(options.schema, payload);
+    } catch (error) {
+      result = { ok: false, issues: [describeError(error)] };
+    }
+    if (!result.ok) {
+      const error = new Error(`Payload does not match the schema: ${result.issues.join("; ")}`);
+      return await deadLetter(delivery, target, id, "schema_violation", error);
+    }
+    payload = result.value;
+  }
+  const meta = metaFromHeaders(
+    headers,
+    delivery.subject,
+    delivery.deliveryCount,
+    delivery.stream,
+    delivery.sequence,
+  );
+  const started = performance.now();
+  try {
+    await runWithContext(contextFromHeaders(headers), async () => {
+      let key: string | undefined;
+      if (options.idempotency !== undefined) {
+        key = `${options.durable}:${options.idempotency.key(payload as T, meta)}`;
+        if (await options.idempotency.store.has(key)) {
+          delivery.ack();
+          if (debug) {
+            logger.debug("Event skipped: already processed", {
+              ...logFields(delivery, options.durable, id),
+              idempotency_key: key,
+            });
+          }
+          return;
+        }
+      }
+      await target.handler(payload as T, meta);
+      if (key !== undefined) await options.idempotency!.store.set(key, options.idempotency!.ttl);
+      delivery.ack();
+      if (debug) {
+        logger.debug("Event handled", {
+          ...logFields(delivery, options.durable, id),
+          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        });
+      }
+    });
+  } catch (error) {
+    if (delivery.deliveryCount >= options.maxDeliver) {
+      return await deadLetter(delivery, target, id, "handler_failed", error);
+    }
+    const delay = backoffDelay(options.backoff, delivery.deliveryCount);
+    delivery.nak(delay);
+    logger.warn("Event handler failed: will retry", {
+      ...logFields(delivery, options.durable, id),
+      error: describeError(error),
+      retry_in_ms: delay,
+    });
+  }
+}

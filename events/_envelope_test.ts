@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runWithContext } from "@plinth/logging";
+import {
+  contextFromHeaders,
+  describeError,
+  envelopeHeaders,
+  metaFromHeaders,
+} from "./_envelope.ts";
+
+test("envelopeHeaders() writes CloudEvents attributes and the context's ids", () => {
+  const headers = runWithContext(
+    { request_id: "r1", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+    () => envelopeHeaders("user.created", "e1", "svc", "2026-01-01T00:00:00.000Z", { Tenant: "a" }),
+  );
+  assert.deepEqual(headers, {
+    "ce-specversion": "1.0",
+    "ce-id": "e1",
+    "ce-source": "svc",
+    "ce-type": "user.created",
+    "ce-time": "2026-01-01T00:00:00.000Z",
+    "content-type": "application/json",
+    "x-request-id": "r1",
+    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    tenant: "a",
+  });
+  const plain = envelopeHeaders("a", "e", "s", "t", undefined);
+  assert.equal("x-request-id" in plain, false);
+  assert.equal("traceparent" in plain, false);
+});
+
+test("contextFromHeaders() and metaFromHeaders() read what a foreign publisher sent", () => {
+  assert.deepEqual(contextFromHeaders({ traceparent: "garbage" }), {});
+  const meta = metaFromHeaders({ "nats-msg-id": "m1", "ce-time": "nonsense" }, "a.b", 2, "S", 9);
+  assert.equal(meta.id, "m1");
+  assert.equal(meta.source, "");
+  assert.equal(meta.time.getTime(), 0);
+  assert.equal(metaFromHeaders({}, "a.b", 1, "S", 9).id, "S:9");
+});
+
+test("describeError() makes one safe line of any thrown value", () => {
+  assert.equal(describeError(new TypeError("a\r\nb")), "TypeError: a b");
+  assert.equal(describeError("text"), "thrown value: text");
+  assert.equal(describeError(new Error("x".repeat(2000))).length, 1024);
+});

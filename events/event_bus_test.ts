@@ -1,0 +1,456 @@
+// The behavioural tests every EventBus passes: the memory bus and the NATS bus (on the shared
+// server, with unique stream and subject names per test, deleted afterwards).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { runWithContext } from "@plinth/logging";
+import type { Logger } from "@plinth/logging";
+import { AppError } from "@plinth/errors";
+import { createMemoryBus } from "./memory_bus.ts";
+import { connectEvents, type NatsEventBus } from "./connect_events.ts";
+import { EventError } from "./errors.ts";
+import type { EventBus, EventMeta } from "./event_bus.ts";
+import { captureLogger, natsUrl, needNats, sleep, uid, waitFor } from "./_testing.ts";
+
+interface Fixture {
+  bus: EventBus;
+  subject: (name: string) => string;
+  dlq: (subject: string) => string;
+  /** Opens another bus on the same streams (a second replica, or the next start). */
+  reopen: () => Promise<EventBus>;
+  lines: Record<string, unknown>[];
+  dispose: () => Promise<void>;
+}
+
+type Kind = "memory" | "nats";
+
+async function fixture(kind: Kind, logger?: Logger): Promise<Fixture> {
+  const id = uid();
+  const captured = captureLogger();
+  const log = logger ?? captured.logger;
+  const subject = (name: string): string => `ev_${id}.${name}`;
+  const dlq = (s: string): string => `dlq_${id}.${s}`;
+  const options = {
+    source: "test-svc",
+    logger: log,
+    closeTimeout: 5000,
+    streams: [{ name: `EV_${id}`, subjects: [`ev_${id}.>`], storage: "memory" as const }],
+    deadLetter: { stream: `DLQ_${id}`, prefix: `dlq_${id}`, storage: "memory" as const },
+  };
+  if (kind === "memory") {
+    const bus = createMemoryBus(options);
+    return {
+      bus,
+      subject,
+      dlq,
+      reopen: () => Promise.resolve(bus),
+      lines: captured.lines,
+      dispose: () => bus.close(),
+    };
+  }
+  const buses: NatsEventBus[] = [];
+  const open = async (): Promise<NatsEventBus> => {
+    const b = await connectEvents({ ...options, servers: natsUrl, publishTimeout: 3000 });
+    buses.push(b);
+    return b;
+  };
+  const bus = await open();
+  return {
+    bus,
+    subject,
+    dlq,
+    reopen: open,
+    lines: captured.lines,
+    dispose: async () => {
+      for (const b of buses) await b.close();
+      const admin = await connectEvents({ servers: natsUrl, deadLetter: false, logger: log });
+      await admin.deleteStream(`EV_${id}`);
+      await admin.deleteStream(`DLQ_${id}`);
+      await admin.close();
+    },
+  };
+}
+
+function behaviour(
+  name: string,
+  body: (f: Fixture, kind: Kind) => Promise<void>,
+): void {
+  for (const kind of ["memory", "nats"] as const) {
+    test(`${kind}: ${name}`, { timeout: 60_000 }, async (t) => {
+      if (kind === "nats" && !(await needNats(t))) return;
+      const f = await fixture(kind);
+      try {
+        await body(f, kind);
+      } finally {
+        await f.dispose();
+      }
+    });
+  }
+}
+
+behaviour(
+  "publish() delivers the payload with its envelope and restores the context",
+  async (f) => {
+    const seen: { payload: unknown; meta: EventMeta; context: unknown }[] = [];
+    const { getContext } = await import("@plinth/logging");
+    await f.bus.subscribe(f.subject("user.*"), (payload, meta) => {
+      seen.push({ payload, meta, context: getContext() });
+    }, { durable: "reader" });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const ack = await runWithContext(
+      { request_id: "req-42", trace_id: traceId, span_id: "00f067aa0ba902b7" },
+      () =>
+        f.bus.publish(f.subject("user.created"), { email: "a@example.com" }, {
+          id: "evt-1",
+          headers: { tenant: "acme" },
+        }),
+    );
+    assert.deepEqual({ ...ack, stream: ack.stream.slice(0, 3) }, {
+      stream: "EV_",
+      seq: 1,
+      duplicate: false,
+      id: "evt-1",
+    });
+    await waitFor(() => seen.length === 1, 5000, "the delivery");
+    const { payload, meta, context } = seen[0]!;
+    assert.deepEqual(payload, { email: "a@example.com" });
+    assert.equal(meta.id, "evt-1");
+    assert.equal(meta.subject, f.subject("user.created"));
+    assert.equal(meta.source, "test-svc");
+    assert.equal(meta.deliveryCount, 1);
+    assert.equal(meta.sequence, 1);
+    assert.ok(Math.abs(meta.time.getTime() - Date.now()) < 10_000);
+    assert.equal(meta.headers["ce-specversion"], "1.0");
+    assert.equal(meta.headers["ce-id"], "evt-1");
+    assert.equal(meta.headers["ce-type"], f.subject("user.created"));
+    assert.equal(meta.headers["ce-source"], "test-svc");
+    assert.equal(meta.headers["content-type"], "application/json");
+    assert.equal(meta.headers["tenant"], "acme");
+    assert.equal(meta.headers["x-request-id"], "req-42");
+    assert.equal(meta.headers["traceparent"], `00-${traceId}-00f067aa0ba902b7-01`);
+    assert.deepEqual(context, {
+      request_id: "req-42",
+      trace_id: traceId,
+      span_id: "00f067aa0ba902b7",
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
+    const published = f.lines.find((l) => l["message"] === "Event published");
+    assert.equal(published?.["event_id"], "evt-1");
+    assert.equal(published?.["stream_seq"], 1);
+    assert.equal(published?.["request_id"], "req-42");
+    await waitFor(() => f.lines.some((l) => l["message"] === "Event handled"), 2000, "the log");
+    const received = f.lines.find((l) => l["message"] === "Event received");
+    assert.equal(received?.["delivery_count"], 1);
+    assert.equal(received?.["subject"], f.subject("user.created"));
+    assert.equal(received?.["stream_seq"], 1);
+  },
+);
+
+behaviour("publish() with a repeated id stores the event once", async (f) => {
+  const first = await f.bus.publish(f.subject("a"), { n: 1 }, { id: "same" });
+  const again = await f.bus.publish(f.subject("a"), { n: 1 }, { id: "same" });
+  assert.equal(first.duplicate, false);
+  assert.equal(again.duplicate, true);
+  assert.equal(again.seq, first.seq);
+  const seen: unknown[] = [];
+  await f.bus.subscribe(f.subject("a"), (p) => void seen.push(p), { durable: "d" });
+  await f.bus.publish(f.subject("a"), { n: 2 });
+  await waitFor(() => seen.length === 2, 5000, "two deliveries");
+  await sleep(100);
+  assert.deepEqual(seen, [{ n: 1 }, { n: 2 }]);
+});
+
+behaviour(
+  "a failing handler is redelivered with backoff, then dead-lettered, while others flow",
+  async (f) => {
+    const attempts: number[] = [];
+    const good: unknown[] = [];
+    const dead: { payload: unknown; meta: EventMeta }[] = [];
+    await f.bus.subscribe(f.subject("job"), (payload: { bad: boolean; n: number }) => {
+      if (!payload.bad) {
+        good.push(payload.n);
+        return;
+      }
+      attempts.push(performance.now());
+      throw new Error(`boom on try ${attempts.length}`);
+    }, { durable: "worker", concurrency: 2, maxDeliver: 3, backoff: [150, 300], ackWait: 5000 });
+    await f.bus.subscribe(f.dlq(f.subject("job")), (payload, meta) => {
+      dead.push({ payload, meta });
+    }, { durable: "dlq-reader" });
+    await f.bus.publish(f.subject("job"), { bad: true, n: 0 }, {
+      id: "bad-1",
+      headers: { tenant: "t1" },
+    });
+    for (let n = 1; n <= 5; n++) await f.bus.publish(f.subject("job"), { bad: false, n });
+    await waitFor(() => good.length === 5, 5000, "the good events");
+    assert.ok(attempts.length < 3, "good events were processed while the bad one waited");
+    await waitFor(() => dead.length === 1, 10_000, "the dead letter");
+    assert.equal(attempts.length, 3);
+    assert.ok(attempts[1]! - attempts[0]! >= 130, `first backoff ${attempts[1]! - attempts[0]!}`);
+    assert.ok(attempts[2]! - attempts[1]! >= 280, `second backoff ${attempts[2]! - attempts[1]!}`);
+    const { payload, meta } = dead[0]!;
+    assert.deepEqual(payload, { bad: true, n: 0 });
+    assert.equal(meta.headers["dlq-error"], "Error: boom on try 3");
+    assert.equal(meta.headers["dlq-delivery-count"], "3");
+    assert.equal(meta.headers["dlq-reason"], "handler_failed");
+    assert.equal(meta.headers["dlq-durable"], "worker");
+    assert.equal(meta.headers["dlq-subject"], f.subject("job"));
+    assert.equal(meta.headers["ce-id"], "bad-1");
+    assert.equal(meta.headers["tenant"], "t1");
+    await sleep(400);
+    assert.equal(attempts.length, 3, "no redelivery after the dead letter");
+    assert.ok(
+      f.lines.some((l) =>
+        l["message"] === "Event handler failed: will retry" && l["level"] === "warn"
+      ),
+    );
+    assert.ok(
+      f.lines.some((l) =>
+        l["message"] === "Event sent to the dead-letter queue" && l["level"] === "error"
+      ),
+    );
+  },
+);
+
+behaviour(
+  "a payload against the subscriber's schema goes to the dead-letter queue at once",
+  async (f) => {
+    const Schema = z.object({ org: z.string() });
+    const handled: string[] = [];
+    const dead: EventMeta[] = [];
+    await f.bus.subscribe(f.subject("org"), (payload) => void handled.push(payload.org), {
+      durable: "strict",
+      schema: Schema,
+      maxDeliver: 5,
+    });
+    await f.bus.subscribe(f.dlq(f.subject("org")), (_p, meta) => void dead.push(meta), {
+      durable: "r",
+    });
+    await f.bus.publish(f.subject("org"), { org: 42 });
+    await f.bus.publish(f.subject("org"), { org: "acme" });
+    await waitFor(() => dead.length === 1 && handled.length === 1, 5000, "both events");
+    assert.deepEqual(handled, ["acme"]);
+    assert.equal(dead[0]!.headers["dlq-reason"], "schema_violation");
+    assert.equal(dead[0]!.headers["dlq-delivery-count"], "1");
+    assert.match(dead[0]!.headers["dlq-error"]!, /org: /);
+    await assert.rejects(
+      f.bus.publish(f.subject("org"), { org: 1 } as never, { schema: Schema }),
+      (error: unknown) => {
+        assert.ok(error instanceof EventError);
+        assert.equal(error.code, "schema_violation");
+        assert.equal(error.issues.length, 1);
+        assert.match(
+          error.message,
+          /^Cannot publish event to "ev_\w+\.org": the payload does not match the schema: org: /,
+        );
+        return true;
+      },
+    );
+  },
+);
+
+behaviour(
+  "close() lets 32 running handlers finish and ack; the next start reprocesses none",
+  async (f, kind) => {
+    const processed: number[] = [];
+    let running = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler = async (payload: { n: number }): Promise<void> => {
+      running++;
+      await gate;
+      await sleep(20);
+      processed.push(payload.n);
+      running--;
+    };
+    const events = Array.from(
+      { length: 80 },
+      (_, n) => ({ subject: f.subject("work"), payload: { n } }),
+    );
+    const results = await f.bus.publishMany(events);
+    assert.ok(results.every((r) => r.ok));
+    const sub = await f.bus.subscribe(f.subject("work"), handler, {
+      durable: "workers",
+      concurrency: 32,
+    });
+    await waitFor(() => running === 32, 5000, "32 running handlers");
+    const closing = kind === "memory" ? sub.stop() : f.bus.close();
+    await sleep(50);
+    release();
+    await closing;
+    assert.equal(processed.length, 32, "every running handler finished before close() resolved");
+    assert.equal(sub.active, false);
+    const next = kind === "memory" ? f.bus : await f.reopen();
+    const again: number[] = [];
+    await next.subscribe(f.subject("work"), (p: { n: number }) => void again.push(p.n), {
+      durable: "workers",
+      concurrency: 8,
+    });
+    await waitFor(() => again.length === 48, 10_000, "the other 48 events");
+    await sleep(200);
+    assert.equal(again.length, 48);
+    const all = [...processed, ...again].sort((a, b) => a - b);
+    assert.deepEqual(all, events.map((_, n) => n), "nothing lost, nothing processed twice");
+  },
+);
+
+behaviour("idempotencyKey skips an event whose key was processed", async (f) => {
+  const calls: string[] = [];
+  await f.bus.subscribe(f.subject("pay"), (p: { order: string }) => void calls.push(p.order), {
+    durable: "shipper",
+    idempotencyKey: (p) => p.order,
+  });
+  await f.bus.publish(f.subject("pay"), { order: "o-1" });
+  await f.bus.publish(f.subject("pay"), { order: "o-1" });
+  await f.bus.publish(f.subject("pay"), { order: "o-2" });
+  await waitFor(() => calls.length === 2, 5000, "two orders");
+  await waitFor(
+    () => f.lines.some((l) => l["message"] === "Event skipped: already processed"),
+    5000,
+    "the skip",
+  );
+  assert.deepEqual(calls, ["o-1", "o-2"]);
+});
+
+behaviour("replicas sharing a durable split the work", async (f) => {
+  const a: number[] = [];
+  const b: number[] = [];
+  const slow = (list: number[]) => async (p: { n: number }): Promise<void> => {
+    list.push(p.n);
+    await sleep(10);
+  };
+  await f.bus.subscribe(f.subject("split"), slow(a), { durable: "shared", concurrency: 2 });
+  const other = await f.reopen();
+  await other.subscribe(f.subject("split"), slow(b), { durable: "shared", concurrency: 2 });
+  await f.bus.publishMany(
+    Array.from({ length: 40 }, (_, n) => ({ subject: f.subject("split"), payload: { n } })),
+  );
+  await waitFor(() => a.length + b.length === 40, 10_000, "40 deliveries");
+  assert.ok(a.length > 0 && b.length > 0, `split ${a.length}/${b.length}`);
+  assert.equal(new Set([...a, ...b]).size, 40);
+});
+
+behaviour("publishMany() reports each event's ack or error in order", async (f) => {
+  const results = await f.bus.publishMany([
+    { subject: f.subject("m"), payload: 1, id: "m1" },
+    { subject: "bad subject", payload: 2 },
+    { subject: f.subject("m"), payload: 3n },
+    { subject: f.subject("m"), payload: 4, headers: { "x-bad": "a\r\nb" } },
+    { subject: f.subject("m"), payload: 5, id: "m1" },
+  ], { concurrency: 2 });
+  assert.deepEqual(results.map((r) => r.ok), [true, false, false, false, true]);
+  assert.deepEqual(
+    results.map((r) => (r.ok ? r.ack.duplicate : (r.error as EventError).code)),
+    [false, "invalid_subject", "invalid_payload", "invalid_header", true],
+  );
+  assert.equal(results[0]!.id, "m1");
+  await assert.rejects(f.bus.publishMany("x" as never), TypeError);
+  await assert.rejects(f.bus.publishMany([], { concurrency: 0 }), RangeError);
+});
+
+behaviour(
+  "invalid subjects, CR/LF headers and oversized payloads get clear errors",
+  async (f, kind) => {
+    const code = (c: string) => (error: unknown): boolean => {
+      assert.ok(error instanceof EventError, String(error));
+      assert.equal(error.code, c);
+      assert.match(error.message, /^Cannot publish event/);
+      return true;
+    };
+    await assert.rejects(f.bus.publish("a..b", {}), code("invalid_subject"));
+    await assert.rejects(f.bus.publish("a.*", {}), code("invalid_subject"));
+    await assert.rejects(f.bus.publish("a b", {}), code("invalid_subject"));
+    await assert.rejects(
+      f.bus.publish(f.subject("h"), {}, { headers: { x: "a\nb" } }),
+      code("invalid_header"),
+    );
+    await assert.rejects(
+      f.bus.publish(f.subject("h"), {}, { headers: { "bad name": "v" } }),
+      code("invalid_header"),
+    );
+    await assert.rejects(
+      f.bus.publish(f.subject("h"), {}, { headers: { "ce-id": "v" } }),
+      code("invalid_header"),
+    );
+    await assert.rejects(
+      f.bus.publish(f.subject("h"), {}, { id: "a\r\nb" }),
+      code("invalid_header"),
+    );
+    await assert.rejects(f.bus.publish(f.subject("h"), undefined), code("invalid_payload"));
+    const cyclic: Record<string, unknown> = {};
+    cyclic["self"] = cyclic;
+    await assert.rejects(f.bus.publish(f.subject("h"), cyclic), code("invalid_payload"));
+    const big = "x".repeat(kind === "nats" ? 1_048_576 : 1_048_576);
+    await assert.rejects(f.bus.publish(f.subject("h"), big), (error: unknown) => {
+      code("payload_too_large")(error);
+      assert.match(
+        (error as Error).message,
+        /payload too large: \d+ bytes with headers, the server allows 1048576/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      f.bus.publish(f.subject("h"), {}, { schema: {} as never }),
+      /schema must be a Standard Schema/,
+    );
+    await assert.rejects(
+      f.bus.subscribe("a..b", () => {}, { durable: "d" }),
+      (error: unknown) => error instanceof EventError && error.code === "invalid_subject",
+    );
+    await assert.rejects(f.bus.subscribe(f.subject("x"), () => {}, { durable: "a.b" }), TypeError);
+    await assert.rejects(
+      f.bus.subscribe(f.subject("x"), () => {}, { durable: "d", concurrency: 0 }),
+      RangeError,
+    );
+    await assert.rejects(
+      f.bus.subscribe(f.subject("x"), () => {}, { durable: "d", backoff: [] }),
+      RangeError,
+    );
+    await assert.rejects(
+      f.bus.subscribe(f.subject("x"), "nope" as never, { durable: "d" }),
+      TypeError,
+    );
+    await assert.rejects(
+      f.bus.subscribe("other.subject", () => {}, { durable: "d" }),
+      (error: unknown) => error instanceof EventError && error.code === "no_stream",
+    );
+    const ok = await f.bus.publish(f.subject("h"), { still: "works" });
+    assert.equal(ok.duplicate, false);
+  },
+);
+
+behaviour("a durable bound to one subject cannot be reused for another", async (f) => {
+  await f.bus.subscribe(f.subject("one"), () => {}, { durable: "dur" });
+  await assert.rejects(
+    f.bus.subscribe(f.subject("two"), () => {}, { durable: "dur" }),
+    (error: unknown) => error instanceof EventError && error.code === "durable_conflict",
+  );
+});
+
+behaviour("deliverPolicy new skips what the stream held before", async (f) => {
+  await f.bus.publish(f.subject("n"), { old: true });
+  const seen: unknown[] = [];
+  await f.bus.subscribe(f.subject("n"), (p) => void seen.push(p), {
+    durable: "fresh",
+    deliverPolicy: "new",
+  });
+  await f.bus.publish(f.subject("n"), { old: false });
+  await waitFor(() => seen.length === 1, 5000, "the new event");
+  await sleep(100);
+  assert.deepEqual(seen, [{ old: false }]);
+});
+
+behaviour("a closed bus rejects publish and subscribe with bus_closed", async (f) => {
+  await f.bus.close();
+  await f.bus.close();
+  assert.equal(f.bus.closed, true);
+  await assert.rejects(
+    f.bus.publish(f.subject("c"), {}),
+    (error: unknown) => error instanceof EventError && error.code === "bus_closed",
+  );
+  await assert.rejects(
+    f.bus.subscribe(f.subject("c"), () => {}, { durable: "d" }),
+    (error: unknown) => error instanceof EventError && error.code === "bus_closed",
+  );
+  assert.ok(!(new EventError("x", { code: "bus_closed" }) instanceof AppError));
+});
