@@ -23,8 +23,13 @@ const THIRD_PARTY_TYPES = new Set([
   "NotFoundHandler",
   // @nats-io
   "NatsConnection",
-  // a sibling package's exported type (not re-exported: no barrels across packages)
+  // postgres (postgres.js)
+  "postgres",
+  "postgres.Sql",
+  "postgres.TransactionSql",
+  // sibling packages' exported types (not re-exported: no barrels across packages)
   "Logger",
+  "AppError",
 ]);
 
 const args = new Set(process.argv.slice(2));

@@ -1,0 +1,122 @@
+// @plinth/database against raw postgres.js, in one process, on the shared PostgreSQL:
+// 1. 20 000 `select 1` at concurrency 25 through `db.sql` vs raw postgres.js (both max 25):
+//    the target is an overhead of at most 5 %.
+// 2. 100 concurrent queries with max 25: plinth's prewarmed pool vs an already-warm raw pool,
+//    and a cold raw pool for scale (the slow path prewarming avoids).
+// The two sides alternate round by round and the medians are compared, with the process's CPU
+// time beside the wall time (the database server's work is not in it), so a busy machine skews
+// both sides alike. BENCH_ROUNDS sets the rounds of case 1 (default 5).
+// Run: node bench/database.ts | deno run -A bench/database.ts | bun bench/database.ts
+import process from "node:process";
+import postgres from "postgres";
+import { connectDatabase } from "@plinth/database";
+
+const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const driverOptions = { max: 25, onnotice: () => {} };
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs `total` queries, `concurrency` at a time; wall and CPU milliseconds. */
+async function run(
+  query: () => Promise<unknown>,
+  total: number,
+  concurrency: number,
+): Promise<Sample> {
+  let next = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        await query();
+      }
+    }),
+  );
+  const wall = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const raw = postgres(url, driverOptions);
+await Promise.all(Array.from({ length: 25 }, () => raw`select 1`));
+const db = await connectDatabase(url, { max: 25, logger: quiet });
+
+// Warm-up (JIT, prepared statements on every connection), not measured.
+await run(() => raw`select 1`, 2_000, 25);
+await run(() => db.sql`select 1`, 2_000, 25);
+
+const bulk = { raw: [] as Sample[], plinth: [] as Sample[] };
+for (let round = 0; round < rounds; round++) {
+  const first = round % 2 === 0;
+  if (first) bulk.raw.push(await run(() => raw`select 1`, 20_000, 25));
+  bulk.plinth.push(await run(() => db.sql`select 1`, 20_000, 25));
+  if (!first) bulk.raw.push(await run(() => raw`select 1`, 20_000, 25));
+}
+
+const burst = { raw: [] as number[], plinth: [] as number[], cold: [] as number[] };
+for (let round = 0; round < 200; round++) {
+  const first = round % 2 === 0;
+  if (first) burst.raw.push((await run(() => raw`select 1`, 100, 100)).wall);
+  burst.plinth.push((await run(() => db.sql`select 1`, 100, 100)).wall);
+  if (!first) burst.raw.push((await run(() => raw`select 1`, 100, 100)).wall);
+}
+for (let round = 0; round < 5; round++) {
+  const cold = postgres(url, driverOptions);
+  burst.cold.push((await run(() => cold`select 1`, 100, 100)).wall);
+  await cold.end();
+}
+
+const runtime = "Deno" in globalThis
+  ? `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
+  : process.versions.bun
+  ? `bun ${process.versions.bun}`
+  : `node ${process.version}`;
+const ms = (n: number) => n.toFixed(1);
+const ratio = (a: number, b: number) => (a / b).toFixed(3);
+const rawWall = median(bulk.raw.map((s) => s.wall));
+const plinthWall = median(bulk.plinth.map((s) => s.wall));
+const rawCpu = median(bulk.raw.map((s) => s.cpu));
+const plinthCpu = median(bulk.plinth.map((s) => s.cpu));
+console.log(`@plinth/database vs postgres.js 3.4 on ${runtime} (medians)`);
+console.log("| case | postgres.js | plinth | plinth / raw |");
+console.log("| --- | ---: | ---: | ---: |");
+console.log(
+  `| 20 000 \`select 1\`, concurrency 25, wall ms (${rounds} rounds) | ${ms(rawWall)} | ${
+    ms(plinthWall)
+  } | ${ratio(plinthWall, rawWall)} |`,
+);
+console.log(
+  `| 20 000 \`select 1\`, concurrency 25, CPU ms (${rounds} rounds) | ${ms(rawCpu)} | ${
+    ms(plinthCpu)
+  } | ${ratio(plinthCpu, rawCpu)} |`,
+);
+console.log(
+  `| 100 concurrent, max 25: warm raw vs plinth, ms (200 rounds) | ${ms(median(burst.raw))} | ${
+    ms(median(burst.plinth))
+  } | ${ratio(median(burst.plinth), median(burst.raw))} |`,
+);
+console.log(
+  `| 100 concurrent, max 25: cold raw vs plinth, ms (5 rounds) | ${ms(median(burst.cold))} | ${
+    ms(median(burst.plinth))
+  } | ${ratio(median(burst.plinth), median(burst.cold))} |`,
+);
+const overhead = plinthWall / rawWall - 1;
+console.log(
+  `\n20 000 select 1 overhead: ${(overhead * 100).toFixed(1)} % wall, ${
+    ((plinthCpu / rawCpu - 1) * 100).toFixed(1)
+  } % CPU (target: at most 5 %)`,
+);
+await raw.end();
+await db.close();

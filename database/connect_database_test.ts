@@ -1,0 +1,386 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Socket } from "node:net";
+import { AppError } from "@plinth/errors";
+import { withRequestId } from "@plinth/logging";
+import { checkHealth, connectDatabase } from "./connect_database.ts";
+import { DatabaseError } from "./database_error.ts";
+import { captureLogger, DATABASE_URL, needServer, uniqueName } from "./_testing.ts";
+
+const quiet = captureLogger;
+
+test("connectDatabase() validates its options when it runs", async () => {
+  const url = "postgres://postgres@127.0.0.1:1/x";
+  await assert.rejects(connectDatabase(url, { max: 0 }), RangeError);
+  await assert.rejects(connectDatabase(url, { queueTimeout: -1 }), RangeError);
+  await assert.rejects(
+    connectDatabase(url, { connectTimeout: Infinity }),
+    RangeError,
+  );
+  await assert.rejects(
+    connectDatabase(url, { retry: { retries: 1.5 } }),
+    RangeError,
+  );
+  await assert.rejects(
+    connectDatabase(url, { logger: { info() {} } as never }),
+    /option "logger" must have/,
+  );
+  await assert.rejects(
+    connectDatabase(url, { ssl: "maybe" as never }),
+    TypeError,
+  );
+  await assert.rejects(
+    connectDatabase(url, { applicationName: "" }),
+    TypeError,
+  );
+  await assert.rejects(
+    connectDatabase("mysql://x/y"),
+    /must start with postgres:\/\//,
+  );
+  await assert.rejects(connectDatabase("not a url"), /not a valid URL/);
+  await assert.rejects(connectDatabase({ env: {} }), /no server configured/);
+  await assert.rejects(connectDatabase(null as never), TypeError);
+});
+
+test("connectDatabase() reads DATABASE_URL and answers queries through the typed sql", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase({
+    env: { DATABASE_URL },
+    max: 3,
+    logger: quiet(),
+  });
+  try {
+    const [row] = await db.sql<{ n: number }[]>`select ${41}::int + 1 as n`;
+    assert.equal(row?.n, 42);
+    assert.equal(db.embedded, false);
+    assert.match(db.target, /^127\.0\.0\.1:5432\/test$|:\d+\//);
+    assert.deepEqual(db.stats(), { open: 3, busy: 0, queued: 0, max: 3 });
+    const values = await db.sql`select 1 as a, 2 as b`.values();
+    assert.deepEqual([...values], [[1, 2]]);
+    const [unsafe] = await db.sql.unsafe("select $1::text as t", ["x"]);
+    assert.equal(unsafe?.t, "x");
+    const fragment = db.sql`where n > ${1}`;
+    const rows = await db
+      .sql`select n from (values (1), (2), (3)) as v(n) ${fragment} order by n`;
+    assert.deepEqual(rows.map((r) => r.n), [2, 3]);
+  } finally {
+    await db.close();
+  }
+});
+
+test("connectDatabase() takes separate parameters and never puts the password in errors", async () => {
+  const error = await connectDatabase({
+    host: "127.0.0.1",
+    port: 1,
+    database: "shop",
+    user: "app",
+    password: "s3cret-pw",
+    retry: { retries: 1, baseDelay: 5 },
+    connectTimeout: 300,
+    logger: quiet(),
+  }).then(() => assert.fail("connected"), (e: unknown) => e);
+  assert.ok(error instanceof DatabaseError);
+  assert.equal(error.code, "connect_failed");
+  assert.match(error.message, /127\.0\.0\.1:1\/shop: 2 attempts failed/);
+  assert.ok(!error.message.includes("s3cret-pw"));
+  assert.ok(!JSON.stringify(error).includes("s3cret-pw"));
+});
+
+test("connectDatabase() gives up on a peer that accepts and closes, within connectTimeout per attempt", async () => {
+  const sockets: Socket[] = [];
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.push(socket);
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const logger = quiet();
+  const started = performance.now();
+  try {
+    await assert.rejects(
+      connectDatabase(`postgres://u:pw@127.0.0.1:${port}/db`, {
+        retry: { retries: 2, baseDelay: 10, maxDelay: 20 },
+        connectTimeout: 400,
+        logger,
+      }),
+      (error: DatabaseError) => {
+        assert.equal(error.code, "connect_failed");
+        assert.match(
+          error.message,
+          new RegExp(`127\\.0\\.0\\.1:${port}/db: 3 attempts failed`),
+        );
+        return true;
+      },
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 3 * 400 + 1000, `took ${elapsed} ms`);
+  assert.ok(accepted >= 3, `accepted ${accepted}`);
+  assert.equal(
+    logger.lines.filter((l) => l.message.includes("retrying")).length,
+    2,
+  );
+  // The probe instances are gone: no more connection attempts after the failure.
+  const before = accepted;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(accepted, before);
+});
+
+test("connectDatabase() gives up on a peer that accepts and never answers", async () => {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    await assert.rejects(
+      connectDatabase(`postgres://u@127.0.0.1:${port}/db`, {
+        retry: { retries: 1, baseDelay: 10 },
+        connectTimeout: 300,
+        logger: quiet(),
+      }),
+      /2 attempts failed/,
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test("Database serves 100 concurrent queries with max 25 from a prewarmed pool", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, { max: 25, logger: quiet() });
+  try {
+    assert.equal(db.stats().open, 25, "prewarm opened every connection");
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 100 },
+        (_, i) => db.sql`select ${i}::int as i, pg_sleep(0.005)`,
+      ),
+    );
+    const elapsed = performance.now() - started;
+    assert.equal(results.filter((r) => r.status === "rejected").length, 0);
+    assert.deepEqual(
+      results.map((r) => r.status === "fulfilled" ? r.value[0]?.i : -1),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    assert.equal(
+      db.stats().open,
+      25,
+      "no connection was opened on the query path",
+    );
+    console.log(
+      `100 queries (5 ms each) with max 25, prewarmed: ${elapsed.toFixed(1)} ms`,
+    );
+    assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+  } finally {
+    await db.close();
+  }
+});
+
+test("Database fails queries waiting longer than queueTimeout with a 503 and shows the queue", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 2,
+    queueTimeout: 200,
+    logger: quiet(),
+  });
+  try {
+    const long = Promise.all([
+      db.sql`select pg_sleep(0.6)`,
+      db.sql`select pg_sleep(0.6)`,
+    ]);
+    const waiting = [db.sql`select 1`, db.sql`select 2`, db.sql`select 3`];
+    const settled = Promise.allSettled(waiting);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stats = db.stats();
+    assert.equal(stats.busy, 2);
+    assert.equal(stats.queued, 3);
+    assert.equal((await checkHealth(db, { timeout: 100 })).ok, false);
+    const results = await settled;
+    for (const result of results) {
+      assert.equal(result.status, "rejected");
+      const reason = (result as PromiseRejectedResult).reason;
+      assert.ok(reason instanceof AppError);
+      assert.equal(reason.status, 503);
+      assert.equal(reason.code, "database_busy");
+      assert.match(reason.message, /no free connection within 200 ms/);
+    }
+    await long;
+    assert.deepEqual(db.stats(), { open: 2, busy: 0, queued: 0, max: 2 });
+    const [row] = await db.sql`select 'after' as s`;
+    assert.equal(row?.s, "after");
+  } finally {
+    await db.close();
+  }
+});
+
+test("Database transaction() commits, rolls back and holds one connection", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, { max: 2, logger: quiet() });
+  const table = uniqueName("tx");
+  try {
+    await db.sql`create table ${db.sql(table)} (n int)`;
+    await db.transaction(async (tx) => {
+      await tx`insert into ${tx(table)} values (1)`;
+      assert.equal(db.stats().busy, 1);
+    });
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx`insert into ${tx(table)} values (2)`;
+        throw new Error("undo");
+      }),
+      /undo/,
+    );
+    const rows = await db.sql`select n from ${db.sql(table)}`;
+    assert.deepEqual(rows.map((r) => r.n), [1]);
+    const viaBegin = await db.sql.begin((tx) => tx`select 7 as n`);
+    assert.equal(viaBegin[0]?.n, 7);
+    const reserved = await db.sql.reserve();
+    assert.equal(db.stats().busy, 1);
+    await reserved`select 1`;
+    reserved.release();
+    reserved.release();
+    assert.equal(db.stats().busy, 0);
+    await assert.rejects(db.transaction("nope" as never), TypeError);
+  } finally {
+    await db.sql`drop table if exists ${db.sql(table)}`;
+    await db.close();
+  }
+});
+
+test("Database logs slow queries at warn with duration, text and request_id, never values", async (t) => {
+  if (!(await needServer(t))) return;
+  const logger = quiet();
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 2,
+    slowQueryMs: 50,
+    logger,
+  });
+  try {
+    await withRequestId("req-slow-1", async () => {
+      await db.sql`select pg_sleep(0.1), ${"secret-value"}::text as v`;
+      await db.sql`select ${"fast-value"}::text`;
+    });
+    await db.sql.unsafe("select pg_sleep(0.08)");
+    const slow = logger.lines.filter((l) =>
+      l.message === "Slow query" && String(l.fields.query).includes("pg_sleep")
+    );
+    assert.equal(slow.length, 2);
+    const [first, second] = slow;
+    assert.equal(first?.level, "warn");
+    assert.equal(first?.fields.request_id, "req-slow-1");
+    assert.equal(first?.fields.query, "select pg_sleep(0.1), $1::text as v");
+    assert.ok((first?.fields.duration_ms as number) >= 50);
+    assert.ok(!JSON.stringify(logger.lines).includes("secret-value"));
+    assert.equal(second?.fields.query, "select pg_sleep(0.08)");
+    assert.equal(second?.fields.request_id, undefined);
+  } finally {
+    await db.close();
+  }
+});
+
+test("Database sends server notices to the logger, not the console", async (t) => {
+  if (!(await needServer(t))) return;
+  const logger = quiet();
+  const db = await connectDatabase(DATABASE_URL, { max: 1, logger });
+  const original = console.log;
+  const consoleLines: unknown[] = [];
+  console.log = (...args: unknown[]) => void consoleLines.push(args);
+  try {
+    await db
+      .sql`do $$ begin raise notice 'hello from plpgsql'; raise warning 'careful'; end $$`;
+  } finally {
+    console.log = original;
+    await db.close();
+  }
+  assert.deepEqual(consoleLines, []);
+  const notices = logger.lines.filter((l) => l.message === "PostgreSQL notice");
+  assert.deepEqual(notices.map((l) => [l.level, l.fields.notice]), [
+    ["info", "hello from plpgsql"],
+    ["warn", "careful"],
+  ]);
+});
+
+test("Database close() waits for running queries, refuses new ones and leaves nothing pending", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  // Queries start when awaited (postgres.js is lazy): execute() starts them now.
+  const running = db.sql`select pg_sleep(0.2), 'done' as s`.execute();
+  const queued = db.sql`select 'queued' as s`.execute();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const closing = db.close({ timeout: 5_000 });
+  await assert.rejects(db.sql`select 1`, (error: DatabaseError) => {
+    assert.equal(error.code, "database_closed");
+    assert.match(
+      error.message,
+      /Cannot run query on .*: the database is closed/,
+    );
+    return true;
+  });
+  await assert.rejects(db.transaction(() => 1), { code: "database_closed" });
+  await closing;
+  assert.equal((await running)[0]?.s, "done");
+  assert.equal((await queued)[0]?.s, "queued");
+  assert.equal(db.close(), db.close(), "close() is idempotent");
+  assert.equal(db.stats().open, 0);
+});
+
+test("Database close() terminates queries still running after its timeout", async (t) => {
+  if (!(await needServer(t))) return;
+  const logger = quiet();
+  const db = await connectDatabase(DATABASE_URL, { max: 1, logger });
+  const running = db.sql`select pg_sleep(5)`;
+  const queued = db.sql`select 1`;
+  const results = Promise.allSettled([running, queued]);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const started = performance.now();
+  await db.close({ timeout: 100 });
+  const [first, second] = await results;
+  assert.ok(performance.now() - started < 2000);
+  assert.equal(first?.status, "rejected");
+  assert.equal(second?.status, "rejected");
+  assert.equal(
+    (second as PromiseRejectedResult).reason.code,
+    "database_closed",
+  );
+  assert.ok(
+    logger.lines.some((l) => l.message.includes("terminating queries")),
+  );
+});
+
+test("Database health() reports ok, latency and the pool; checkHealth() is the same", async (t) => {
+  if (!(await needServer(t))) return;
+  await using db = await connectDatabase(DATABASE_URL, {
+    max: 3,
+    prewarm: 2,
+    logger: quiet(),
+  });
+  const report = await db.health();
+  assert.equal(report.ok, true);
+  assert.equal(report.error, undefined);
+  assert.ok(report.latency_ms >= 0 && report.latency_ms < 2000);
+  assert.deepEqual(report.pool, { open: 2, busy: 0, queued: 0 });
+  assert.equal((await checkHealth(db)).ok, true);
+  await assert.rejects(db.health({ timeout: -1 }), RangeError);
+});
+
+test("Database applies statementTimeout and applicationName to every connection", async (t) => {
+  if (!(await needServer(t))) return;
+  const name = uniqueName("app").slice(0, 60);
+  await using db = await connectDatabase(DATABASE_URL, {
+    max: 2,
+    statementTimeout: 100,
+    applicationName: name,
+    prewarm: false,
+    logger: quiet(),
+  });
+  const [row] = await db.sql`select current_setting('application_name') as a,
+    current_setting('statement_timeout') as s`;
+  assert.deepEqual({ ...row }, { a: name, s: "100ms" });
+  await assert.rejects(db.sql`select pg_sleep(1)`, { code: "57014" });
+});

@@ -1,0 +1,348 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
+import { connectDatabase, type Database } from "./connect_database.ts";
+import type { DatabaseError } from "./database_error.ts";
+import { migrationStatus, runMigrations } from "./migrations.ts";
+import {
+  captureLogger,
+  DATABASE_URL,
+  needServer,
+  nodeMajor,
+  runtime,
+  uniqueName,
+} from "./_testing.ts";
+
+function migrationDir(
+  files: Record<string, string>,
+): { dir: string; [Symbol.dispose](): void } {
+  const dir = mkdtempSync(join(tmpdir(), "plinth-migrations-"));
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), content);
+  }
+  return {
+    dir,
+    [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function withDb(
+  fn: (db: Database, schema: string) => Promise<void>,
+): Promise<void> {
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 2,
+    prewarm: false,
+    logger: captureLogger(),
+  });
+  const schema = uniqueName("mig");
+  try {
+    await fn(db, schema);
+  } finally {
+    await db.sql.unsafe(`drop schema if exists ${schema} cascade`);
+    await db.close();
+  }
+}
+
+test("runMigrations() applies files in order, each with its history row, once", async (t) => {
+  if (!(await needServer(t))) return;
+  await withDb(async (db, schema) => {
+    using m = migrationDir({
+      "0001_schema.sql": `create schema ${schema};`,
+      "0002_users.sql": `create table ${schema}.users (id int primary key, email text);
+        insert into ${schema}.users values (1, 'a');`,
+      "0010_index.sql":
+        `-- plinth:no-transaction\ncreate index concurrently users_email on ${schema}.users (email);`,
+      "README.md": "not a migration",
+    });
+    const table = `${schema}.history`;
+    const logger = captureLogger();
+    const result = await runMigrations(db, {
+      dir: m.dir,
+      table: `${schema}_h`,
+      logger,
+    });
+    assert.deepEqual(result.applied.map((r) => [r.version, r.name]), [
+      [1, "schema"],
+      [2, "users"],
+      [10, "index"],
+    ]);
+    assert.equal(result.current, 10);
+    assert.equal(
+      logger.lines.filter((l) => l.message === "Applied migration").length,
+      3,
+    );
+    const rows = await db.sql.unsafe(
+      `select * from "${schema}_h" order by version`,
+    );
+    assert.deepEqual(rows.map((r) => r.name), ["schema", "users", "index"]);
+    assert.match(String(rows[0]?.checksum), /^[0-9a-f]{64}$/);
+    assert.ok(rows[0]?.applied_at instanceof Date);
+    assert.equal(typeof rows[0]?.duration_ms, "number");
+    const [index] = await db
+      .sql`select indexname from pg_indexes where schemaname = ${schema}
+      and indexname = 'users_email'`;
+    assert.equal(index?.indexname, "users_email");
+    const again = await runMigrations(db, { dir: m.dir, table: `${schema}_h` });
+    assert.deepEqual(again, { applied: [], current: 10 });
+    await db.sql.unsafe(`drop table "${schema}_h"`);
+    void table;
+  });
+});
+
+test("runMigrations() refuses a changed applied file and a new file numbered below the last", async (t) => {
+  if (!(await needServer(t))) return;
+  await withDb(async (db, schema) => {
+    const table = `${schema}.history`;
+    using m = migrationDir({ "0001_schema.sql": `create schema ${schema};` });
+    await runMigrations(db, { dir: m.dir, table: `${schema}_h0` }).catch(
+      () => {},
+    );
+    await db.sql.unsafe(`drop table if exists "${schema}_h0"`);
+    void table;
+    // The history table lives in the schema the first migration creates.
+    writeFileSync(join(m.dir, "0002_history_home.sql"), "select 1;");
+    writeFileSync(
+      join(m.dir, "0005_t.sql"),
+      `create table ${schema}.t (n int);`,
+    );
+    const options = { dir: m.dir, table: `${schema}.history` };
+    await db.sql.unsafe(`drop schema if exists ${schema} cascade`);
+    await db.sql.unsafe(`create schema ${schema}`);
+    writeFileSync(
+      join(m.dir, "0001_schema.sql"),
+      `create schema if not exists ${schema};`,
+    );
+    await runMigrations(db, options);
+
+    writeFileSync(
+      join(m.dir, "0005_t.sql"),
+      `create table ${schema}.t (n bigint);`,
+    );
+    await assert.rejects(runMigrations(db, options), (error: DatabaseError) => {
+      assert.equal(error.code, "migration_checksum");
+      assert.match(error.message, /"0005_t\.sql" was changed/);
+      return true;
+    });
+    writeFileSync(
+      join(m.dir, "0005_t.sql"),
+      `create table ${schema}.t (n int);`,
+    );
+    writeFileSync(join(m.dir, "0003_late.sql"), "select 1;");
+    await assert.rejects(runMigrations(db, options), (error: DatabaseError) => {
+      assert.equal(error.code, "migration_order");
+      assert.match(error.message, /"0003_late\.sql" is numbered below/);
+      return true;
+    });
+    const status = await migrationStatus(db, options);
+    assert.deepEqual(status.applied.map((r) => r.version), [1, 2, 5]);
+    assert.deepEqual(status.pending.map((p) => p.file), ["0003_late.sql"]);
+    assert.deepEqual(status.outOfOrder, ["0003_late.sql"]);
+    assert.deepEqual(status.changed, []);
+  });
+});
+
+test("runMigrations() keeps nothing of a failing migration: no history row, no partial schema", async (t) => {
+  if (!(await needServer(t))) return;
+  await withDb(async (db, schema) => {
+    await db.sql.unsafe(`create schema ${schema}`);
+    using m = migrationDir({
+      "0001_ok.sql": `create table ${schema}.a (n int);`,
+      "0002_bad.sql": `create table ${schema}.b (n int);\ninsert into ${schema}.b values ('x');`,
+    });
+    const options = { dir: m.dir, table: `${schema}.history` };
+    await assert.rejects(runMigrations(db, options), (error: DatabaseError) => {
+      assert.equal(error.code, "migration_failed");
+      assert.match(
+        error.message,
+        /Cannot apply migration "0002_bad\.sql": invalid input syntax/,
+      );
+      return true;
+    });
+    const rows = await db.sql.unsafe(`select version from ${schema}.history`);
+    assert.deepEqual(rows.map((r) => r.version), [1]);
+    const [b] = await db.sql`select to_regclass(${`${schema}.b`}) as b`;
+    assert.equal(b?.b, null);
+    const status = await migrationStatus(DATABASE_URL, options);
+    assert.deepEqual(status.pending.map((p) => p.version), [2]);
+  });
+});
+
+test("runMigrations() rejects misnamed, duplicate and multi-statement no-transaction files", async () => {
+  const url = "postgres://postgres@127.0.0.1:1/never";
+  {
+    using m = migrationDir({ "1_a.sql": "", "01_b.sql": "" });
+    await assert.rejects(
+      runMigrations(url, { dir: m.dir }),
+      /"1_a\.sql" has the same version as "01_b\.sql"/,
+    );
+  }
+  {
+    using m = migrationDir({ "create.sql": "" });
+    await assert.rejects(runMigrations(url, { dir: m.dir }), {
+      code: "migration_invalid",
+      message: 'Cannot run migrations: "create.sql" is not named NNNN_name.sql',
+    });
+  }
+  {
+    using m = migrationDir({
+      "0001_two.sql": "-- plinth:no-transaction\ncreate index concurrently a on t (x); select 1;",
+    });
+    await assert.rejects(
+      runMigrations(url, { dir: m.dir }),
+      /must hold exactly one statement/,
+    );
+  }
+  await assert.rejects(runMigrations(url, { dir: "/nonexistent/dir" }), {
+    code: "migration_invalid",
+  });
+  await assert.rejects(runMigrations(url, { dir: "" }), TypeError);
+  await assert.rejects(
+    runMigrations(url, { dir: "/tmp", table: "bad-name" }),
+    TypeError,
+  );
+  await assert.rejects(
+    runMigrations(url, { dir: "/tmp", lockTimeout: -1 }),
+    RangeError,
+  );
+  await assert.rejects(migrationStatus(url, null as never), TypeError);
+});
+
+test("runMigrations() polls the advisory lock and times out while another runner holds it", async (t) => {
+  if (!(await needServer(t))) return;
+  await withDb(async (db, schema) => {
+    using m = migrationDir({ "0001_x.sql": "select 1;" });
+    const table = `${schema}_h`;
+    // The first runner takes the migration lock, applies 0001 and then blocks in 0002 on an
+    // advisory lock this test holds, so it holds the migration lock for as long as the test needs.
+    const gate = Math.floor(Math.random() * 2 ** 30);
+    writeFileSync(join(m.dir, "0002_wait.sql"), `select pg_advisory_xact_lock(7, ${gate});`);
+    const holder = await connectDatabase(DATABASE_URL, { max: 1, logger: captureLogger() });
+    const held = await holder.sql.reserve();
+    await held`select pg_advisory_lock(7, ${gate})`;
+    const logger = captureLogger();
+    const first = runMigrations(db, { dir: m.dir, table });
+    const firstSettled = first.then(() => {}, () => {});
+    // Wait until the first runner holds the lock (it has applied 0001 and waits in 0002).
+    for (let i = 0; i < 500; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const [row] = await db.sql`select to_regclass(${table}) is not null as t`;
+      if (row?.t === true) {
+        const [n] = await db.sql.unsafe(`select count(*)::int as n from "${table}"`);
+        if (n?.n === 1) break;
+      }
+    }
+    const other = await connectDatabase(DATABASE_URL, {
+      max: 1,
+      logger: captureLogger(),
+    });
+    try {
+      await assert.rejects(
+        runMigrations(other, {
+          dir: m.dir,
+          table,
+          lockTimeout: 100,
+          pollInterval: 20,
+          logger,
+        }),
+        { code: "migration_lock_timeout" },
+      );
+      assert.ok(
+        logger.lines.some((l) => l.message === "Waiting for another migration runner"),
+      );
+      await held`select pg_advisory_unlock(7, ${gate})`;
+      assert.equal((await first).applied.length, 2);
+      const again = await runMigrations(other, {
+        dir: m.dir,
+        table,
+        lockTimeout: 100,
+      });
+      assert.equal(again.applied.length, 0);
+    } finally {
+      await held`select pg_advisory_unlock_all()`;
+      held.release();
+      await firstSettled;
+      await holder.close();
+      await other.close();
+      await db.sql.unsafe(`drop table if exists "${table}"`);
+    }
+  });
+});
+
+function childCommand(script: string): [string, string[]] {
+  switch (runtime()) {
+    case "deno":
+      return [process.execPath, ["run", "-A", script]];
+    case "bun":
+      return [process.execPath, [script]];
+    default:
+      return [
+        process.execPath,
+        nodeMajor() >= 23 ? [script] : ["--import", "tsx", script],
+      ];
+  }
+}
+
+function runChild(
+  args: string[],
+): Promise<{ ok: boolean; applied?: number[]; error?: string }> {
+  const script = fileURLToPath(
+    new URL("./_migrate_process.ts", import.meta.url),
+  );
+  const [command, argv] = childCommand(script);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...argv, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (err += chunk));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`migration process exited ${code}: ${out}${err}`));
+      }
+    });
+  });
+}
+
+test(
+  "runMigrations() from two processes started together: one applies, the other finds nothing",
+  {
+    timeout: 60_000,
+  },
+  async (t) => {
+    if (!(await needServer(t))) return;
+    await withDb(async (db, schema) => {
+      using m = migrationDir({
+        "0001_schema.sql": `create schema ${schema};`,
+        "0002_t.sql": `create table ${schema}.t (n int); select pg_sleep(0.3);`,
+      });
+      const table = `${schema}_h`;
+      try {
+        const startAt = String(Date.now() + 2500);
+        const results = await Promise.all([
+          runChild([DATABASE_URL, m.dir, table, startAt]),
+          runChild([DATABASE_URL, m.dir, table, startAt]),
+        ]);
+        assert.ok(results.every((r) => r.ok), JSON.stringify(results));
+        const applied = results.map((r) => r.applied ?? []).sort((a, b) => a.length - b.length);
+        assert.deepEqual(applied, [[], [1, 2]]);
+        const rows = await db.sql.unsafe(
+          `select version from "${table}" order by version`,
+        );
+        assert.deepEqual(rows.map((r) => r.version), [1, 2]);
+      } finally {
+        await db.sql.unsafe(`drop table if exists "${table}"`);
+      }
+    });
+  },
+);
