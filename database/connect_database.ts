@@ -1117,6 +1117,15 @@ export async function connectDatabase(
   urlOrOptions?: string | ConnectDatabaseOptions,
   options: ConnectDatabaseOptions = {},
 ): Promise<Database> {
+  if (
+    urlOrOptions === null ||
+    (urlOrOptions !== undefined && typeof urlOrOptions !== "string" &&
+      typeof urlOrOptions !== "object")
+  ) {
+    throw new TypeError(
+      "Cannot connect to the database: pass a connection URL, an options object or nothing",
+    );
+  }
   const opts: ConnectDatabaseOptions = typeof urlOrOptions === "string"
     ? { ...options, url: urlOrOptions }
     : urlOrOptions ?? options;

@@ -40,6 +40,7 @@ test("connectDatabase() validates its options when it runs", async () => {
   await assert.rejects(connectDatabase("not a url"), /not a valid URL/);
   await assert.rejects(connectDatabase({ env: {} }), /no server configured/);
   await assert.rejects(connectDatabase(null as never), TypeError);
+  await assert.rejects(connectDatabase(42 as never), /pass a connection URL/);
 });
 
 test("connectDatabase() reads DATABASE_URL and answers queries through the typed sql", async (t) => {

@@ -129,7 +129,7 @@ export function envelopeHeaders(
 /** Bytes the headers take on the wire (an estimate by UTF-16 length, exact for ASCII). */
 export function headersSize(headers: Readonly<Record<string, string>>): number {
   let size = 12; // "NATS/1.0\r\n" + final "\r\n"
-  for (const name of Object.keys(headers)) size += name.length + headers[name]!.length + 4;
+  for (const name in headers) size += name.length + headers[name]!.length + 4;
   return size + 30; // Nats-Msg-Id added by the transport
 }
 

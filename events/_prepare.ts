@@ -11,8 +11,6 @@ export interface PreparedEvent {
   readonly id: string;
   readonly body: string;
   readonly headers: Record<string, string>;
-  /** Bytes of headers and body on the wire (an estimate for non-ASCII text). */
-  readonly size: number;
 }
 
 /** The action every publish error message starts with. */
@@ -28,25 +26,44 @@ function utf8Length(text: string): number {
     : encoder.encode(text).length;
 }
 
-/** Checks and builds an event, throwing an {@linkcode EventError} for anything invalid. */
-export async function prepareEvent<T>(
+let lastMillis = NaN;
+let lastTime = "";
+
+/** `new Date().toISOString()`, formatted once per millisecond. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMillis) {
+    lastTime = new Date(now).toISOString();
+    lastMillis = now;
+  }
+  return lastTime;
+}
+
+/**
+ * Checks and builds an event, throwing an {@linkcode EventError} for anything invalid. Without
+ * a schema it returns the event itself (no promise, no microtask); with one, a promise.
+ */
+export function prepareEvent<T>(
   subject: string,
   payload: T,
   options: PublishOptions<T> | undefined,
   source: string,
   maxPayload: number,
-): Promise<PreparedEvent> {
+): PreparedEvent | Promise<PreparedEvent> {
   checkPublishSubject(subject, PUBLISH_ACTION);
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
+  if (options === undefined) {
+    return build(subject, payload, undefined, undefined, source, maxPayload);
+  }
+  if (typeof options !== "object" || options === null) {
     throw new TypeError(`${PUBLISH_ACTION} to "${subject}": options must be an object`);
   }
-  const id = options?.id ?? crypto.randomUUID();
-  if (options?.id !== undefined) checkId(id, subject, PUBLISH_ACTION);
-  checkHeaders(options?.headers, subject, PUBLISH_ACTION);
-  let value: unknown = payload;
-  const schema = checkPublishSchema<T>(options?.schema, `${PUBLISH_ACTION} to "${subject}"`);
-  if (schema !== undefined) {
-    const result = await validate(schema, payload);
+  const id = options.id;
+  if (id !== undefined) checkId(id, subject, PUBLISH_ACTION);
+  const headers = options.headers;
+  checkHeaders(headers, subject, PUBLISH_ACTION);
+  if (options.schema === undefined) return build(subject, payload, id, headers, source, maxPayload);
+  const schema = checkPublishSchema<T>(options.schema, `${PUBLISH_ACTION} to "${subject}"`)!;
+  return validate(schema, payload).then((result) => {
     if (!result.ok) {
       throw new EventError(
         `${PUBLISH_ACTION} to "${subject}": the payload does not match the schema: ${
@@ -55,16 +72,31 @@ export async function prepareEvent<T>(
         { code: "schema_violation", subject, issues: result.issues },
       );
     }
-    value = result.value;
-  }
+    return build(subject, result.value, id, headers, source, maxPayload);
+  });
+}
+
+function build(
+  subject: string,
+  value: unknown,
+  id: string | undefined,
+  extra: Readonly<Record<string, string>> | undefined,
+  source: string,
+  maxPayload: number,
+): PreparedEvent {
   const body = encodePayload(value, subject, PUBLISH_ACTION);
-  const headers = envelopeHeaders(subject, id, source, new Date().toISOString(), options?.headers);
-  const size = utf8Length(body) + headersSize(headers);
+  const eventId = id ?? crypto.randomUUID();
+  const headers = envelopeHeaders(subject, eventId, source, isoNow(), extra);
+  const headerBytes = headersSize(headers);
+  // A UTF-8 byte is at most 3 per UTF-16 unit: count exactly only when that bound is too big.
+  const size = body.length * 3 + headerBytes <= maxPayload
+    ? body.length + headerBytes
+    : utf8Length(body) + headerBytes;
   if (size > maxPayload) {
     throw new EventError(
       `${PUBLISH_ACTION} to "${subject}": payload too large: ${size} bytes with headers, the server allows ${maxPayload}`,
       { code: "payload_too_large", subject },
     );
   }
-  return { subject, id, body, headers, size };
+  return { subject, id: eventId, body, headers };
 }

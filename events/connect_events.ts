@@ -1,10 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import {
-  headers as natsHeaders,
-  type MsgHdrs,
-  nanos,
-  type NatsConnection,
-} from "@nats-io/nats-core";
+import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import {
   AckPolicy,
   type Consumer,
@@ -48,6 +43,7 @@ import { describeError } from "./_envelope.ts";
 import { InFlight } from "./_in_flight.ts";
 import { type PreparedEvent, prepareEvent, PUBLISH_ACTION } from "./_prepare.ts";
 import { publishAll } from "./_publish_many.ts";
+import { EnvelopeHeaders } from "./_nats_headers.ts";
 
 /**
  * Options of {@linkcode connectEvents}.
@@ -155,11 +151,8 @@ function isNotFound(error: unknown): boolean {
   return name === "StreamNotFoundError" || name === "ConsumerNotFoundError";
 }
 
-function toHeaders(event: PreparedEvent): MsgHdrs {
-  const h = natsHeaders();
-  for (const name of Object.keys(event.headers)) h.set(name, event.headers[name]!);
-  h.set("Nats-Msg-Id", event.id);
-  return h;
+function closedError(action: string): EventError {
+  return new EventError(`${action}: the bus is closed`, { code: "bus_closed" });
 }
 
 function readHeaders(msg: JsMsg): Record<string, string> {
@@ -429,33 +422,32 @@ class NatsBus implements NatsEventBus {
   }
 
   #checkOpen(action: string): void {
-    if (this.#closing !== undefined || this.#nc.isClosed()) {
-      throw new EventError(`${action}: the bus is closed`, { code: "bus_closed" });
-    }
+    if (this.#closing !== undefined || this.#nc.isClosed()) throw closedError(action);
   }
 
   #maxPayload(): number {
     return this.#nc.info?.max_payload ?? 1_048_576;
   }
 
-  async publish<T = unknown>(
+  publish<T = unknown>(
     subject: string,
     payload: T,
     options?: PublishOptions<T>,
   ): Promise<PublishAck> {
-    this.#checkOpen(`${PUBLISH_ACTION} to "${subject}"`);
-    const event = await prepareEvent(
-      subject,
-      payload,
-      options,
-      this.#options.source,
-      this.#maxPayload(),
-    );
-    this.#pending++;
     try {
-      return await this.#send(event);
-    } finally {
-      if (--this.#pending === 0) this.#idle?.();
+      if (this.#closing !== undefined || this.#nc.isClosed()) {
+        throw closedError(`${PUBLISH_ACTION} to "${subject}"`);
+      }
+      const event = prepareEvent(
+        subject,
+        payload,
+        options,
+        this.#options.source,
+        this.#maxPayload(),
+      );
+      return event instanceof Promise ? event.then((e) => this.#send(e)) : this.#send(event);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
@@ -468,62 +460,73 @@ class NatsBus implements NatsEventBus {
     }
   }
 
+  /**
+   * Sends with retries, all under the event's id. It counts as pending until it settles, so
+   * `close()` can wait for it; a retry sleeps, waits for the connection, and logs at `warn`.
+   */
   async #send(event: PreparedEvent, retries = this.#retries): Promise<PublishAck> {
     const { subject, id } = event;
-    const headers = toHeaders(event);
+    const headers = new EnvelopeHeaders(event.headers, id);
+    headers.encode(); // a value with CR or LF fails here, before anything is sent
+    const options = { headers, timeout: this.#publishTimeout };
     const logger = this.#options.logger;
     let last: unknown;
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) {
-        await sleep(this.#retryDelay * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
+    this.#pending++;
+    try {
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        if (attempt > 0) {
+          await sleep(this.#retryDelay * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
+        }
+        if (!this.#connected) await this.#waitConnected(this.#publishTimeout);
+        try {
+          const ack = await this.#js.publish(subject, event.body, options);
+          if (logger.isLevelEnabled("debug")) {
+            logger.debug("Event published", {
+              subject,
+              event_id: id,
+              stream: ack.stream,
+              stream_seq: ack.seq,
+              duplicate: ack.duplicate,
+              attempt: attempt + 1,
+            });
+          }
+          return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate, id };
+        } catch (error) {
+          if (!isRetryable(error)) throw this.#publishError(error, subject);
+          if (
+            (errorName(error) === "JetStreamNotEnabled" || errorName(error) === "NoResponders") &&
+            await this.#noStream(subject)
+          ) {
+            throw new EventError(
+              `${PUBLISH_ACTION} to "${subject}": no stream covers the subject`,
+              {
+                code: "no_stream",
+                subject,
+                cause: error,
+              },
+            );
+          }
+          last = error;
+          if (attempt < retries) {
+            logger.warn("Event publish failed: will retry", {
+              subject,
+              event_id: id,
+              attempt: attempt + 1,
+              error: describeError(error),
+            });
+          }
+        }
       }
-      if (!this.#connected) await this.#waitConnected(this.#publishTimeout);
-      try {
-        const ack = await this.#js.publish(subject, event.body, {
-          headers,
-          timeout: this.#publishTimeout,
-        });
-        if (logger.isLevelEnabled("debug")) {
-          logger.debug("Event published", {
-            subject,
-            event_id: id,
-            stream: ack.stream,
-            stream_seq: ack.seq,
-            duplicate: ack.duplicate,
-            attempt: attempt + 1,
-          });
-        }
-        return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate, id };
-      } catch (error) {
-        if (!isRetryable(error)) throw this.#publishError(error, subject);
-        if (
-          (errorName(error) === "JetStreamNotEnabled" || errorName(error) === "NoResponders") &&
-          await this.#noStream(subject)
-        ) {
-          throw new EventError(`${PUBLISH_ACTION} to "${subject}": no stream covers the subject`, {
-            code: "no_stream",
-            subject,
-            cause: error,
-          });
-        }
-        last = error;
-        if (attempt < retries) {
-          logger.warn("Event publish failed: will retry", {
-            subject,
-            event_id: id,
-            attempt: attempt + 1,
-            error: describeError(error),
-          });
-        }
-      }
+      logger.error("Cannot publish event", last, { subject, event_id: id, attempts: retries + 1 });
+      throw serviceUnavailable(
+        `${PUBLISH_ACTION} to "${subject}": no acknowledgement after ${retries + 1} attempts: ${
+          describeError(last)
+        }`,
+        { code: "event_publish_failed", cause: last, extensions: { subject, event_id: id } },
+      );
+    } finally {
+      if (--this.#pending === 0) this.#idle?.();
     }
-    logger.error("Cannot publish event", last, { subject, event_id: id, attempts: retries + 1 });
-    throw serviceUnavailable(
-      `${PUBLISH_ACTION} to "${subject}": no acknowledgement after ${retries + 1} attempts: ${
-        describeError(last)
-      }`,
-      { code: "event_publish_failed", cause: last, extensions: { subject, event_id: id } },
-    );
   }
 
   #publishError(error: unknown, subject: string): Error {
@@ -591,7 +594,7 @@ class NatsBus implements NatsEventBus {
       deadLetterPrefix: deadLetter?.prefix,
       sendDeadLetter: async (dlqSubject, body, headers, id) => {
         const text = typeof body === "string" ? body : new TextDecoder().decode(body);
-        await this.#send({ subject: dlqSubject, id, body: text, headers, size: 0 });
+        await this.#send({ subject: dlqSubject, id, body: text, headers });
       },
     };
     const subscription: NatsSubscription<T> = new NatsSubscription(
