@@ -15,6 +15,7 @@ const COVERAGE_MIN = 90;
 const THIRD_PARTY_TYPES = new Set([
   // zod
   "ZodObject",
+  "ZodEnum",
   "output",
   // hono
   "Context",

@@ -1,0 +1,271 @@
+import { type JWTPayload, jwtVerify } from "jose";
+import { AuthError, type AuthErrorCode } from "./auth_error.ts";
+import type { KeyEntry } from "./_keys.ts";
+import type { RefreshTokenClaims, TokenClaims } from "./token_verifier.ts";
+import type { TokenStore } from "./token_store.ts";
+
+/** Finds the key for a token's protected header (throwing an AuthError when none fits). */
+export type KeyResolver = (
+  header: { alg?: string | undefined; kid?: string | undefined },
+) => CryptoKey | Promise<CryptoKey>;
+
+export interface CoreSettings {
+  readonly resolve: KeyResolver;
+  /** The one key, when nothing but the (pinned) algorithm needs checking: passed to jose as is. */
+  readonly directKey?: KeyEntry | undefined;
+  /** Whether `now` was injected (otherwise jose reads the clock itself). */
+  readonly clockInjected: boolean;
+  readonly algorithms: readonly string[];
+  readonly issuer: string | readonly string[];
+  readonly audience: string | readonly string[];
+  readonly refreshAudience: string | readonly string[];
+  readonly clockToleranceMs: number;
+  readonly now: () => number;
+  readonly cacheSize: number;
+  readonly cacheMaxAge: number;
+  readonly maxTokenLength: number;
+  readonly store: TokenStore | undefined;
+}
+
+interface CacheEntry {
+  readonly claims: TokenClaims;
+  readonly until: number;
+}
+
+export type TokenKind = "access" | "refresh";
+const TYP: Readonly<Record<TokenKind, string>> = { access: "at+jwt", refresh: "refresh+jwt" };
+const REQUIRED = ["exp", "iat", "jti", "sub"];
+
+/** A resolver over a fixed set of keys: by `kid`, each key pinned to its one algorithm. */
+export function localResolver(entries: readonly KeyEntry[]): KeyResolver {
+  const byKid = new Map<string, KeyEntry>();
+  for (const e of entries) if (e.kid !== undefined) byKid.set(e.kid, e);
+  const only = entries.length === 1 ? entries[0] : undefined;
+  return function resolveLocalKey(header): CryptoKey | Promise<CryptoKey> {
+    const kid = header.kid;
+    const found = kid === undefined
+      ? only
+      : byKid.get(kid) ?? (only !== undefined && only.kid === undefined ? only : undefined);
+    if (found === undefined) {
+      throw new AuthError("token_invalid", "Cannot verify token: no key matches its kid");
+    }
+    if (header.alg !== found.alg) {
+      throw new AuthError(
+        "token_invalid",
+        `Cannot verify token: its alg does not match the key's (${found.alg})`,
+      );
+    }
+    return found.key ?? found.ready;
+  };
+}
+
+function claimOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null
+    ? (error as { claim?: unknown }).claim
+    : undefined;
+}
+
+/** Maps whatever jose (or a key lookup) threw to an AuthError with a stable code. */
+export function toAuthError(error: unknown, kind: TokenKind): AuthError {
+  if (error instanceof AuthError) return error;
+  const joseCode = typeof error === "object" && error !== null
+    ? (error as { code?: unknown }).code
+    : undefined;
+  let code: AuthErrorCode = "token_invalid";
+  switch (joseCode) {
+    case "ERR_JWT_EXPIRED":
+      code = "token_expired";
+      break;
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
+      const claim = claimOf(error);
+      code = claim === "nbf"
+        ? "token_not_yet_valid"
+        : claim === "typ"
+        ? "token_wrong_kind"
+        : "token_claims_invalid";
+      break;
+    }
+    case "ERR_JWS_INVALID":
+    case "ERR_JWT_INVALID":
+    case "ERR_JOSE_NOT_SUPPORTED":
+      code = "token_malformed";
+      break;
+    default:
+      // Signature failures, disallowed algorithms and the plain TypeError jose throws when a
+      // token's algorithm does not fit the key (algorithm confusion) all land here.
+      code = "token_invalid";
+  }
+  const reason = error instanceof Error ? error.message.slice(0, 200) : "unknown failure";
+  return new AuthError(code, `Cannot verify ${kind} token: ${reason}`, { cause: error });
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= 1024;
+}
+
+function checkClaims(payload: JWTPayload, kind: TokenKind): TokenClaims {
+  const p = payload as Record<string, unknown>;
+  const bad = !isNonEmptyString(p["sub"])
+    ? "sub"
+    : !isNonEmptyString(p["org_id"])
+    ? "org_id"
+    : !isNonEmptyString(p["role"])
+    ? "role"
+    : !isNonEmptyString(p["jti"])
+    ? "jti"
+    : typeof p["iat"] !== "number"
+    ? "iat"
+    : p["fam"] !== undefined && !isNonEmptyString(p["fam"])
+    ? "fam"
+    : kind === "refresh" && p["fam"] === undefined
+    ? "fam"
+    : p["scope"] !== undefined && typeof p["scope"] !== "string"
+    ? "scope"
+    : undefined;
+  if (bad !== undefined) {
+    throw new AuthError(
+      "token_claims_invalid",
+      `Cannot verify ${kind} token: claim "${bad}" is missing or not valid`,
+    );
+  }
+  if (Array.isArray(p["aud"])) Object.freeze(p["aud"]);
+  return Object.freeze(p) as unknown as TokenClaims;
+}
+
+/** Verification shared by the token verifier and the issuer's refresh-token check. */
+export class VerifierCore {
+  readonly #s: CoreSettings;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #options: Readonly<Record<TokenKind, Record<string, unknown>>>;
+
+  constructor(settings: CoreSettings) {
+    this.#s = settings;
+    const base = {
+      algorithms: [...settings.algorithms],
+      issuer: typeof settings.issuer === "string" ? settings.issuer : [...settings.issuer],
+      requiredClaims: REQUIRED,
+      clockTolerance: settings.clockToleranceMs / 1000,
+    };
+    const aud = (a: string | readonly string[]): string | string[] =>
+      typeof a === "string" ? a : [...a];
+    this.#options = {
+      access: { ...base, audience: aud(settings.audience), typ: TYP.access },
+      refresh: { ...base, audience: aud(settings.refreshAudience), typ: TYP.refresh },
+    };
+  }
+
+  get cached(): number {
+    return this.#cache.size;
+  }
+
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  /** Drops cached entries whose `jti` or `fam` is `id`. */
+  forget(id: string): void {
+    for (const [token, entry] of this.#cache) {
+      if (entry.claims.jti === id || entry.claims.fam === id) this.#cache.delete(token);
+    }
+  }
+
+  #revoked(claims: TokenClaims): boolean | Promise<boolean> {
+    const store = this.#s.store;
+    if (store === undefined) return false;
+    const byJti = store.isRevoked(claims.jti);
+    const fam = claims.fam;
+    if (byJti === true || fam === undefined) return byJti;
+    if (byJti === false) return store.isRevoked(fam);
+    return Promise.resolve(byJti).then((r) => r || store.isRevoked(fam));
+  }
+
+  verify(token: unknown, kind: "refresh"): Promise<RefreshTokenClaims>;
+  verify(token: unknown, kind: TokenKind): Promise<TokenClaims>;
+  // Written with `.then` rather than `async`/`await`: one promise hop fewer on every call, which
+  // is measurable against raw jose on a fast HS256 verification and on cache hits.
+  verify(token: unknown, kind: TokenKind): Promise<TokenClaims> {
+    if (typeof token !== "string" || token.length === 0) {
+      return Promise.reject(
+        new AuthError("token_malformed", `Cannot verify ${kind} token: not a string`),
+      );
+    }
+    if (token.length > this.#s.maxTokenLength) {
+      return Promise.reject(
+        new AuthError("token_malformed", `Cannot verify ${kind} token: too long`),
+      );
+    }
+    const s = this.#s;
+    const cache = kind === "access" && s.cacheSize > 0 ? this.#cache : undefined;
+    if (cache !== undefined) {
+      const hit = cache.get(token);
+      if (hit !== undefined) {
+        if (hit.until > s.now()) {
+          // Most recently used last: the first key of the map is the one to evict.
+          cache.delete(token);
+          cache.set(token, hit);
+          try {
+            const checked = this.#unlessRevoked(hit.claims, token, kind);
+            return checked instanceof Promise ? checked : Promise.resolve(checked);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        cache.delete(token);
+      }
+    }
+    const now = s.now();
+    const options = s.clockInjected
+      ? { ...this.#options[kind], currentDate: new Date(now) }
+      : this.#options[kind];
+    const key = s.directKey?.key;
+    let verified: Promise<{ payload: JWTPayload }>;
+    try {
+      verified = key === undefined
+        ? jwtVerify(token, s.resolve, options)
+        : jwtVerify(token, key, options);
+    } catch (error) {
+      return Promise.reject(toAuthError(error, kind));
+    }
+    return verified.then(
+      ({ payload }) => {
+        const claims = checkClaims(payload, kind);
+        if (cache !== undefined) {
+          const until = Math.min(claims.exp * 1000, now + s.cacheMaxAge);
+          if (until > now) {
+            if (cache.size >= s.cacheSize) cache.delete(cache.keys().next().value as string);
+            cache.set(token, { claims, until });
+          }
+        }
+        return this.#unlessRevoked(claims, token, kind);
+      },
+      (error: unknown) => {
+        throw toAuthError(error, kind);
+      },
+    );
+  }
+
+  /**
+   * The claims when the store says they are not revoked (synchronously when it answers so),
+   * else an AuthError: thrown, or as a rejection for an asynchronous store.
+   */
+  #unlessRevoked(
+    claims: TokenClaims,
+    token: string,
+    kind: TokenKind,
+  ): TokenClaims | Promise<TokenClaims> {
+    const revoked = this.#revoked(claims);
+    if (revoked === false) return claims;
+    if (revoked === true) return this.#refuse(token, kind);
+    return revoked.then((r) => r ? this.#refuse(token, kind) : claims);
+  }
+
+  #refuse(token: string, kind: TokenKind): never {
+    this.#cache.delete(token);
+    throw new AuthError("token_revoked", `Cannot verify ${kind} token: it has been revoked`);
+  }
+}
+
+/** The audiences of refresh tokens for these access-token audiences. */
+export function refreshAudienceOf(audience: string | readonly string[]): string | string[] {
+  return typeof audience === "string" ? `${audience}:refresh` : audience.map((a) => `${a}:refresh`);
+}

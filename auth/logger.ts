@@ -1,0 +1,24 @@
+/**
+ * What the auth and rbac middleware need from a logger: `warn` for every rejected request
+ * (with the reason and the principal, never a token or key), and optionally `debug`. Any
+ * logger with these methods fits, `@plinth/logging`'s included.
+ *
+ * @example
+ * ```ts
+ * import type { AuthLogger } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger: AuthLogger = {
+ *   warn: (message, fields) => lines.push(`${message} ${JSON.stringify(fields)}`),
+ * };
+ * logger.warn("Authentication failed", { reason: "token_expired" });
+ * assert.equal(lines[0], 'Authentication failed {"reason":"token_expired"}');
+ * ```
+ */
+export interface AuthLogger {
+  /** Writes a warning: a request was refused (401 or 403). */
+  warn(message: string, fields?: Record<string, unknown>): void;
+  /** Writes a debug line, when the logger has the level. */
+  debug?(message: string, fields?: Record<string, unknown>): void;
+}

@@ -1,0 +1,476 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { serviceUnavailable } from "@plinth/errors";
+import { AuthError, type AuthErrorCode } from "./auth_error.ts";
+import { parseApiKey, verifyApiKey } from "./api_key.ts";
+import type { TokenClaims, TokenVerifier } from "./token_verifier.ts";
+import type { AuthLogger } from "./logger.ts";
+import { checkLogger, defaultLogger, safeWarn } from "./_default_logger.ts";
+
+/**
+ * A request authenticated with a user's access token.
+ *
+ * @example
+ * ```ts
+ * import type { UserAuth } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const auth: UserAuth = {
+ *   kind: "user", userId: "u1", orgId: "acme", role: "org_user", scopes: [],
+ *   tokenId: "j1", expiresAt: 1_800_000_900, claims: {
+ *     sub: "u1", org_id: "acme", role: "org_user", jti: "j1",
+ *     iat: 1_800_000_000, exp: 1_800_000_900, iss: "auth", aud: "api",
+ *   },
+ * };
+ * assert.equal(auth.kind, "user");
+ * ```
+ */
+export interface UserAuth {
+  /** Always `"user"`. */
+  readonly kind: "user";
+  /** The user id (`sub`). */
+  readonly userId: string;
+  /** Never set for users. */
+  readonly keyId?: undefined;
+  /** The organisation the token acts in (`org_id`). */
+  readonly orgId: string;
+  /** The role there. */
+  readonly role: string;
+  /** The token's scopes (from `scope`); empty when it has none. */
+  readonly scopes: readonly string[];
+  /** The token's `jti`. */
+  readonly tokenId: string;
+  /** The token's `exp`, epoch seconds. */
+  readonly expiresAt: number;
+  /** Every verified claim. */
+  readonly claims: TokenClaims;
+}
+
+/**
+ * A request authenticated with an organisation's API key.
+ *
+ * @example
+ * ```ts
+ * import type { ApiKeyAuth } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const auth: ApiKeyAuth = { kind: "api_key", keyId: "AbC123dEf456", orgId: "acme", role: "org_user", scopes: ["usage:read"] };
+ * assert.equal(auth.userId, undefined);
+ * ```
+ */
+export interface ApiKeyAuth {
+  /** Always `"api_key"`. */
+  readonly kind: "api_key";
+  /** Never set for API keys. */
+  readonly userId?: undefined;
+  /** The key's public id. */
+  readonly keyId: string;
+  /** The organisation that owns the key. */
+  readonly orgId: string;
+  /** The key's role. */
+  readonly role: string;
+  /** The key's scopes; empty when it has none. */
+  readonly scopes: readonly string[];
+}
+
+/**
+ * Who a request is from, as {@linkcode authenticate} sets it on `c.var.auth`.
+ *
+ * @example
+ * ```ts
+ * import type { AuthContext } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * function who(auth: AuthContext): string {
+ *   return auth.kind === "user" ? `user ${auth.userId}` : `key ${auth.keyId}`;
+ * }
+ * assert.equal(who({ kind: "api_key", keyId: "k1", orgId: "o", role: "org_user", scopes: [] }), "key k1");
+ * ```
+ */
+export type AuthContext = UserAuth | ApiKeyAuth;
+
+/**
+ * The context variables {@linkcode authenticate} sets: `c.var.auth`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AuthVariables } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.get("/me", (c) => c.json({ org: c.var.auth.orgId }));
+ * assert.ok(app);
+ * ```
+ */
+export interface AuthVariables {
+  /** Who the request is from. */
+  auth: AuthContext;
+}
+
+/**
+ * The context variables of `authenticate({ optional: true })`: `c.var.auth` is absent for
+ * anonymous requests.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { OptionalAuthVariables } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono<{ Variables: OptionalAuthVariables }>();
+ * app.get("/", (c) => c.text(c.var.auth === undefined ? "hello, stranger" : "hello"));
+ * assert.equal(await (await app.request("/")).text(), "hello, stranger");
+ * ```
+ */
+export interface OptionalAuthVariables {
+  /** Who the request is from, when it sent credentials. */
+  auth?: AuthContext | undefined;
+}
+
+/**
+ * What `lookupApiKey` returns for a key id: the stored hash and what the key may do.
+ *
+ * @example
+ * ```ts
+ * import { type ApiKeyRecord, generateApiKey } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const { hash } = generateApiKey();
+ * const record: ApiKeyRecord = { hash, orgId: "acme", role: "org_user", scopes: ["usage:read"], revokedAt: null };
+ * assert.equal(record.orgId, "acme");
+ * ```
+ */
+export interface ApiKeyRecord {
+  /** The stored SHA-256 hash of the key ({@linkcode hashApiKey}). */
+  readonly hash: string;
+  /** The organisation that owns the key. */
+  readonly orgId: string;
+  /** The key's role. */
+  readonly role: string;
+  /** Scopes that narrow what the key may do. @default {[]} */
+  readonly scopes?: readonly string[] | undefined;
+  /** When the key was revoked (a `Date`, epoch ms or an ISO string); revoked from then on. @default {null} */
+  readonly revokedAt?: Date | number | string | null | undefined;
+  /** When the key expires. @default {null (never)} */
+  readonly expiresAt?: Date | number | string | null | undefined;
+}
+
+/**
+ * Options of {@linkcode authenticate}. Give a `verifier` (JWTs), a `lookupApiKey` (API keys),
+ * or both.
+ *
+ * @example
+ * ```ts
+ * import { type AuthenticateOptions, createTokenVerifier } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AuthenticateOptions = {
+ *   verifier: createTokenVerifier({
+ *     secret: "a-secret-of-at-least-thirty-two-bytes!!", issuer: "auth", audience: "api",
+ *   }),
+ *   lookupApiKey: () => null,
+ *   apiKeyPrefixes: ["plk"],
+ *   realm: "api",
+ * };
+ * assert.equal(options.realm, "api");
+ * ```
+ */
+export interface AuthenticateOptions {
+  /** Verifies `Authorization: Bearer <jwt>`. @default {undefined (JWTs refused)} */
+  readonly verifier?: TokenVerifier | undefined;
+  /** Finds an API key by id; `null` when there is none. @default {undefined (API keys refused)} */
+  readonly lookupApiKey?:
+    | ((id: string) => ApiKeyRecord | null | undefined | Promise<ApiKeyRecord | null | undefined>)
+    | undefined;
+  /** Prefixes of API keys accepted (a bearer token with one of them is taken as an API key). @default {["plk"]} */
+  readonly apiKeyPrefixes?: readonly string[] | undefined;
+  /** Header that carries an API key, or `false` for `Authorization` only. @default {"x-api-key"} */
+  readonly apiKeyHeader?: string | false | undefined;
+  /** Let requests without credentials through, with `c.var.auth` unset (bad credentials are still refused). @default {false} */
+  readonly optional?: boolean | undefined;
+  /** `realm` of the `WWW-Authenticate` challenge. @default {undefined} */
+  readonly realm?: string | undefined;
+  /** Gets one warning per refused request: reason, method, path, key id; never the credential. @default {`log` from `@plinth/logging`} */
+  readonly logger?: AuthLogger | undefined;
+  /** The clock for API key expiry and revocation, epoch milliseconds. @default {Date.now} */
+  readonly now?: (() => number) | undefined;
+}
+
+const WHERE = "authenticate middleware";
+const MAX_HEADER = 8192 + 7;
+const HEADER_NAME_RE = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
+const EMPTY: readonly string[] = Object.freeze([]);
+
+function checkOptions(options: AuthenticateOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot create ${WHERE}: options must be an object`);
+  }
+  const { verifier, lookupApiKey } = options;
+  if (verifier === undefined && lookupApiKey === undefined) {
+    throw new TypeError(`Cannot create ${WHERE}: give a verifier, a lookupApiKey, or both`);
+  }
+  if (
+    verifier !== undefined &&
+    (typeof verifier !== "object" || verifier === null ||
+      typeof verifier.verifyAccessToken !== "function")
+  ) {
+    throw new TypeError(`Cannot create ${WHERE}: verifier must be a TokenVerifier`);
+  }
+  if (lookupApiKey !== undefined && typeof lookupApiKey !== "function") {
+    throw new TypeError(`Cannot create ${WHERE}: lookupApiKey must be a function`);
+  }
+  const prefixes = options.apiKeyPrefixes;
+  if (
+    prefixes !== undefined &&
+    (!Array.isArray(prefixes) || prefixes.length === 0 ||
+      !prefixes.every((p) => typeof p === "string" && /^[a-z][a-z0-9]{1,15}$/.test(p)))
+  ) {
+    throw new TypeError(
+      `Cannot create ${WHERE}: apiKeyPrefixes must list prefixes of 2 to 16 lower-case letters and digits`,
+    );
+  }
+  const header = options.apiKeyHeader;
+  if (
+    header !== undefined && header !== false &&
+    (typeof header !== "string" || !HEADER_NAME_RE.test(header) ||
+      header.toLowerCase() === "authorization")
+  ) {
+    throw new TypeError(`Cannot create ${WHERE}: apiKeyHeader must be a header name or false`);
+  }
+  if (options.optional !== undefined && typeof options.optional !== "boolean") {
+    throw new TypeError(`Cannot create ${WHERE}: optional must be a boolean`);
+  }
+  if (options.now !== undefined && typeof options.now !== "function") {
+    throw new TypeError(`Cannot create ${WHERE}: now must be a function`);
+  }
+  checkLogger(options.logger, WHERE);
+  // Builds a challenge once, so a realm that cannot be quoted fails now, not per request.
+  try {
+    new AuthError("credentials_missing", undefined, { realm: options.realm });
+  } catch (cause) {
+    throw new TypeError(
+      `Cannot create ${WHERE}: realm must be printable ASCII without quotes or backslashes`,
+      { cause },
+    );
+  }
+}
+
+function toMs(value: Date | number | string): number {
+  return value instanceof Date ? value.getTime() : new Date(value).getTime();
+}
+
+function scopesOf(scope: string | undefined): readonly string[] {
+  return scope === undefined || scope === "" ? EMPTY : Object.freeze(scope.split(" "));
+}
+
+/**
+ * Hono middleware that authenticates a request and sets `c.var.auth`. It accepts
+ * `Authorization: Bearer <jwt>` (checked by `verifier`), and API keys either as
+ * `Authorization: Bearer <key>` (recognised by prefix) or in `X-API-Key` (checked: shape and
+ * checksum, then `lookupApiKey(id)`, then the hash in constant time, then revocation and
+ * expiry). Every failure — missing, malformed, oversized, expired, wrongly signed, wrong kind,
+ * algorithm confusion, revoked — throws an {@linkcode AuthError}: a 401 problem with a
+ * `WWW-Authenticate: Bearer` challenge, never a 500, and one warning to `logger` with the
+ * reason but not the credential. With `optional: true`, requests without credentials pass.
+ *
+ * @param options Verifier, API key lookup, and where keys come from.
+ * @returns The middleware.
+ * @throws {TypeError} When neither a verifier nor a lookup is given, or an option is malformed.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { authenticate, type AuthVariables, createTokenIssuer, createTokenVerifier } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const secret = "a-secret-of-at-least-thirty-two-bytes!!";
+ * const options = { secret, issuer: "https://auth.example.com", audience: "api" };
+ * const issuer = createTokenIssuer({ ...options, kid: "k1" });
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.use(authenticate({ verifier: createTokenVerifier(options), logger: { warn: () => {} } }));
+ * app.get("/me", (c) => c.json({ user: c.var.auth.userId, org: c.var.auth.orgId }));
+ *
+ * const { accessToken } = await issuer.generateTokenPair({ userId: "u1", orgId: "acme", role: "org_user" });
+ * const ok = await app.request("/me", { headers: { authorization: `Bearer ${accessToken}` } });
+ * assert.deepEqual(await ok.json(), { user: "u1", org: "acme" });
+ *
+ * const denied = await app.request("/me", { headers: { authorization: "Bearer nonsense" } });
+ * assert.equal(denied.status, 401);
+ * assert.equal(denied.headers.get("content-type"), "application/problem+json");
+ * assert.match(denied.headers.get("www-authenticate") ?? "", /^Bearer error="invalid_token"/);
+ * ```
+ */
+export function authenticate(
+  options: AuthenticateOptions & { readonly optional: true },
+): MiddlewareHandler<{ Variables: OptionalAuthVariables }>;
+/**
+ * Hono middleware that authenticates every request and sets `c.var.auth`; see the overload
+ * above for what it accepts and refuses.
+ *
+ * @param options Verifier, API key lookup, and where keys come from.
+ * @returns The middleware.
+ * @throws {TypeError} When neither a verifier nor a lookup is given, or an option is malformed.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { authenticate, type AuthVariables, generateApiKey } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const { key, id, hash } = generateApiKey({ prefix: "plk" });
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.use(authenticate({
+ *   lookupApiKey: (keyId) => keyId === id ? { hash, orgId: "acme", role: "org_user" } : null,
+ *   logger: { warn: () => {} },
+ * }));
+ * app.get("/whoami", (c) => c.text(`${c.var.auth.kind} ${c.var.auth.orgId}`));
+ *
+ * const res = await app.request("/whoami", { headers: { "x-api-key": key } });
+ * assert.equal(await res.text(), "api_key acme");
+ * assert.equal((await app.request("/whoami")).status, 401);
+ * ```
+ */
+export function authenticate(
+  options: AuthenticateOptions,
+): MiddlewareHandler<{ Variables: AuthVariables }>;
+export function authenticate(
+  options: AuthenticateOptions,
+):
+  | MiddlewareHandler<{ Variables: AuthVariables }>
+  | MiddlewareHandler<{ Variables: OptionalAuthVariables }> {
+  checkOptions(options);
+  const verifier = options.verifier;
+  const lookupApiKey = options.lookupApiKey;
+  const prefixes = new Set(options.apiKeyPrefixes ?? ["plk"]);
+  const apiKeyHeader = lookupApiKey === undefined || options.apiKeyHeader === false
+    ? undefined
+    : (options.apiKeyHeader ?? "x-api-key").toLowerCase();
+  const optional = options.optional === true;
+  const realm = options.realm;
+  const logger = options.logger ?? defaultLogger;
+  const now = options.now ?? Date.now;
+
+  function fail(
+    c: Context,
+    code: AuthErrorCode,
+    credential: string,
+    extra?: Record<string, unknown>,
+    cause?: unknown,
+  ): AuthError {
+    const error = new AuthError(code, undefined, { realm, cause });
+    safeWarn(logger, "Authentication failed", {
+      reason: code,
+      credential,
+      method: c.req.method,
+      path: c.req.path,
+      ...extra,
+    });
+    return error;
+  }
+
+  function isApiKeyLike(value: string): boolean {
+    if (lookupApiKey === undefined || value.includes(".")) return false;
+    const cut = value.indexOf("_");
+    return cut > 0 && prefixes.has(value.slice(0, cut));
+  }
+
+  async function viaApiKey(c: Context, key: string): Promise<AuthContext> {
+    const parsed = parseApiKey(key);
+    if (parsed === null || !prefixes.has(parsed.prefix)) {
+      throw fail(c, "api_key_malformed", "api_key");
+    }
+    const keyId = parsed.id;
+    let record: ApiKeyRecord | null | undefined;
+    try {
+      record = await (lookupApiKey as NonNullable<typeof lookupApiKey>)(keyId);
+    } catch (cause) {
+      throw serviceUnavailable(`Cannot authenticate: looking up API key ${keyId} failed`, {
+        cause,
+      });
+    }
+    if (record === null || record === undefined || !verifyApiKey(key, record.hash)) {
+      throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
+    }
+    const t = now();
+    const { revokedAt, expiresAt } = record;
+    // A date that cannot be read counts as already passed: fail closed.
+    if (revokedAt !== null && revokedAt !== undefined && !(toMs(revokedAt) > t)) {
+      throw fail(c, "api_key_revoked", "api_key", { key_id: keyId });
+    }
+    if (expiresAt !== null && expiresAt !== undefined && !(toMs(expiresAt) > t)) {
+      throw fail(c, "api_key_expired", "api_key", { key_id: keyId });
+    }
+    return {
+      kind: "api_key",
+      keyId,
+      orgId: record.orgId,
+      role: record.role,
+      scopes: record.scopes === undefined ? EMPTY : Object.freeze([...record.scopes]),
+    };
+  }
+
+  async function viaToken(c: Context, token: string): Promise<AuthContext> {
+    if (verifier === undefined) throw fail(c, "token_malformed", "bearer");
+    let claims: TokenClaims;
+    try {
+      claims = await verifier.verifyAccessToken(token);
+    } catch (error) {
+      if (error instanceof AuthError) {
+        if (error.code === "key_set_unavailable") {
+          safeWarn(logger, "Authentication unavailable", {
+            reason: error.code,
+            method: c.req.method,
+            path: c.req.path,
+          });
+          throw error;
+        }
+        throw fail(c, error.code, "jwt", { detail: error.message }, error);
+      }
+      throw error;
+    }
+    return {
+      kind: "user",
+      userId: claims.sub,
+      orgId: claims.org_id,
+      role: claims.role,
+      scopes: scopesOf(claims.scope),
+      tokenId: claims.jti,
+      expiresAt: claims.exp,
+      claims,
+    };
+  }
+
+  const middleware: MiddlewareHandler<{ Variables: OptionalAuthVariables }> =
+    async function authenticateMiddleware(c, next): Promise<void> {
+      const authorization = c.req.raw.headers.get("authorization");
+      const apiKey = apiKeyHeader === undefined ? null : c.req.raw.headers.get(apiKeyHeader);
+      if (authorization === null && apiKey === null) {
+        if (optional) return await next();
+        throw fail(c, "credentials_missing", "none");
+      }
+      if (authorization !== null && apiKey !== null) {
+        throw fail(c, "credentials_conflict", "both");
+      }
+      let auth: AuthContext;
+      if (apiKey !== null) {
+        auth = await viaApiKey(c, apiKey.trim());
+      } else {
+        const value = authorization as string;
+        if (value.length > MAX_HEADER) throw fail(c, "token_malformed", "bearer");
+        const space = value.indexOf(" ");
+        const credential = space < 0 ? "" : value.slice(space + 1).trim();
+        if (
+          space < 0 || value.slice(0, space).toLowerCase() !== "bearer" || credential === "" ||
+          credential.includes(" ")
+        ) {
+          throw fail(c, "token_malformed", "bearer");
+        }
+        auth = isApiKeyLike(credential)
+          ? await viaApiKey(c, credential)
+          : await viaToken(c, credential);
+      }
+      c.set("auth", auth);
+      await next();
+    };
+  return middleware;
+}

@@ -1,0 +1,335 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { createTokenVerifier } from "./token_verifier.ts";
+import { createTokenIssuer } from "./token_issuer.ts";
+import { createMemoryTokenStore } from "./token_store.ts";
+import type { Jwk } from "./keys.ts";
+
+const SECRET = "test-secret-test-secret-test-secret-32";
+const BASE = { issuer: "https://auth.test", audience: "api" } as const;
+const T0 = Date.UTC(2026, 10, 22, 12);
+const subject = { userId: "u1", orgId: "acme", role: "org_user" };
+const quiet = { warn: (): void => {} };
+
+const es = await generateKeyPair("ES256", { extractable: true });
+const es2 = await generateKeyPair("ES256", { extractable: true });
+const esPublic: Jwk = { ...await exportJWK(es.publicKey), kid: "es-1" };
+const es2Public: Jwk = { ...await exportJWK(es2.publicKey), kid: "es-2" };
+
+function clock(start = T0): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+test("createTokenVerifier() verifies access tokens and returns frozen typed claims", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now });
+  const pair = await issuer.generateTokenPair({
+    ...subject,
+    scopes: ["a", "b"],
+    claims: { tier: "pro" },
+  });
+  const claims = await verifier.verifyAccessToken(pair.accessToken);
+  assert.equal(claims.sub, "u1");
+  assert.equal(claims.org_id, "acme");
+  assert.equal(claims.role, "org_user");
+  assert.equal(claims.scope, "a b");
+  assert.equal(claims["tier"], "pro");
+  assert.equal(claims.iat, T0 / 1000);
+  assert.equal(claims.exp, T0 / 1000 + 900);
+  assert.equal(typeof claims.jti, "string");
+  assert.ok(Object.isFrozen(claims));
+  const refresh = await verifier.verifyRefreshToken(pair.refreshToken);
+  assert.equal(refresh.aud, "api:refresh");
+  assert.equal(refresh.fam, claims.fam);
+});
+
+test("createTokenVerifier() serves a repeated token from the cache until it expires", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({
+    ...BASE,
+    secret: SECRET,
+    kid: "k1",
+    now: c.now,
+    accessTtl: "1m",
+  });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now, clockTolerance: 0 });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  const first = await verifier.verifyAccessToken(accessToken);
+  assert.equal(verifier.cached, 1);
+  assert.equal(await verifier.verifyAccessToken(accessToken), first); // the same object: a hit
+  c.advance(60_000);
+  await assert.rejects(verifier.verifyAccessToken(accessToken), { code: "token_expired" });
+  assert.equal(verifier.cached, 0);
+});
+
+test("createTokenVerifier() caches no longer than cacheMaxAge and evicts the least recently used", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now });
+  const verifier = createTokenVerifier({
+    ...BASE,
+    secret: SECRET,
+    now: c.now,
+    cacheSize: 2,
+    cacheMaxAge: "10s",
+  });
+  const [a, b, d] = await Promise.all([1, 2, 3].map(() => issuer.generateTokenPair(subject)));
+  const claimsA = await verifier.verifyAccessToken(a!.accessToken);
+  await verifier.verifyAccessToken(b!.accessToken);
+  assert.equal(await verifier.verifyAccessToken(a!.accessToken), claimsA); // a is now most recent
+  await verifier.verifyAccessToken(d!.accessToken); // evicts b
+  assert.equal(verifier.cached, 2);
+  assert.equal(await verifier.verifyAccessToken(a!.accessToken), claimsA);
+  c.advance(10_000);
+  assert.notEqual(await verifier.verifyAccessToken(a!.accessToken), claimsA); // re-verified
+  verifier.clearCache();
+  assert.equal(verifier.cached, 0);
+  const uncached = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now, cacheSize: 0 });
+  await uncached.verifyAccessToken(a!.accessToken);
+  assert.equal(uncached.cached, 0);
+});
+
+test("createTokenVerifier() drops a revoked token from the cache at once", async () => {
+  const store = createMemoryTokenStore();
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", store });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, store });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  const claims = await verifier.verifyAccessToken(accessToken);
+  await verifier.revoke(claims.jti);
+  assert.equal(verifier.cached, 0);
+  await assert.rejects(verifier.verifyAccessToken(accessToken), { code: "token_revoked" });
+  // Revoked through the issuer (shared store): a cached token is refused on its next use.
+  const other = await issuer.generateTokenPair(subject);
+  const otherClaims = await verifier.verifyAccessToken(other.accessToken);
+  await issuer.revoke(otherClaims.jti);
+  await assert.rejects(verifier.verifyAccessToken(other.accessToken), { code: "token_revoked" });
+  assert.equal(verifier.cached, 0);
+  await assert.rejects(verifier.revoke(""), TypeError);
+});
+
+test("createTokenVerifier() works with an asynchronous store", async () => {
+  const memory = createMemoryTokenStore();
+  const store = {
+    useRefreshToken: (jti: string, exp: number, now: number) =>
+      Promise.resolve(memory.useRefreshToken(jti, exp, now)),
+    revoke: (id: string, exp: number) => Promise.resolve(memory.revoke(id, exp)),
+    isRevoked: (id: string) => Promise.resolve(memory.isRevoked(id)),
+  };
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", store, logger: quiet });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, store });
+  const pair = await issuer.generateTokenPair(subject);
+  assert.equal((await verifier.verifyAccessToken(pair.accessToken)).sub, "u1");
+  await issuer.revokeRefreshToken(pair.refreshToken);
+  await assert.rejects(verifier.verifyAccessToken(pair.accessToken), { code: "token_revoked" });
+});
+
+test("createTokenVerifier() applies clockTolerance to exp and nbf", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({
+    ...BASE,
+    secret: SECRET,
+    kid: "k1",
+    now: c.now,
+    accessTtl: 60_000,
+  });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  const lenient = createTokenVerifier({ ...BASE, secret: SECRET, now: () => T0 + 63_000 });
+  assert.equal((await lenient.verifyAccessToken(accessToken)).sub, "u1");
+  const strict = createTokenVerifier({
+    ...BASE,
+    secret: SECRET,
+    now: () => T0 + 63_000,
+    clockTolerance: "1s",
+  });
+  await assert.rejects(strict.verifyAccessToken(accessToken), { code: "token_expired" });
+});
+
+test("createTokenVerifier() accepts several keys (rotation) and pins each to its algorithm", async () => {
+  const verifier = createTokenVerifier({ ...BASE, keys: { keys: [esPublic, es2Public] } });
+  for (const [key, kid] of [[es.privateKey, "es-1"], [es2.privateKey, "es-2"]] as const) {
+    const issuer = createTokenIssuer({ ...BASE, privateKey: key, kid });
+    const { accessToken } = await issuer.generateTokenPair(subject);
+    assert.equal((await verifier.verifyAccessToken(accessToken)).sub, "u1");
+  }
+  const stranger = createTokenIssuer({ ...BASE, privateKey: es.privateKey, kid: "es-9" });
+  const { accessToken } = await stranger.generateTokenPair(subject);
+  await assert.rejects(verifier.verifyAccessToken(accessToken), { code: "token_invalid" });
+});
+
+test("createTokenVerifier() accepts HS256 keys as oct JWKs", async () => {
+  const k = btoa(SECRET).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  const verifier = createTokenVerifier({
+    ...BASE,
+    keys: [{ kty: "oct", kid: "hs", k, alg: "HS256" }],
+  });
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "hs" });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  assert.equal((await verifier.verifyAccessToken(accessToken)).org_id, "acme");
+});
+
+test("createTokenVerifier() rejects tokens that are not strings or are too long", async () => {
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, maxTokenLength: 100 });
+  await assert.rejects(verifier.verifyAccessToken(42 as unknown as string), {
+    code: "token_malformed",
+  });
+  await assert.rejects(verifier.verifyAccessToken(""), { code: "token_malformed" });
+  await assert.rejects(verifier.verifyAccessToken("a".repeat(101)), { code: "token_malformed" });
+});
+
+test("createTokenVerifier() requires sub, org_id, role and jti of the right types", async () => {
+  const key = new TextEncoder().encode(SECRET);
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET });
+  const base = { sub: "u1", org_id: "acme", role: "org_user" };
+  for (
+    const payload of [{ ...base, org_id: "" }, { ...base, role: 7 }, { ...base, sub: "" }, {
+      ...base,
+      scope: 1,
+    }]
+  ) {
+    const token = await new SignJWT(payload as Record<string, unknown>)
+      .setProtectedHeader({ alg: "HS256", typ: "at+jwt" })
+      .setIssuer(BASE.issuer).setAudience(BASE.audience).setIssuedAt().setExpirationTime("1m")
+      .setJti("j").sign(key);
+    await assert.rejects(verifier.verifyAccessToken(token), { code: "token_claims_invalid" });
+  }
+});
+
+test("createTokenVerifier() validates its options and never echoes a secret", () => {
+  const cases: [Record<string, unknown>, ErrorConstructor][] = [
+    [{ ...BASE }, TypeError],
+    [{ ...BASE, secret: SECRET, keys: [esPublic] }, TypeError],
+    [{ ...BASE, secret: "short-secret-123" }, RangeError],
+    [{ ...BASE, secret: 42 }, TypeError],
+    [{ secret: SECRET, audience: "api" }, TypeError],
+    [{ ...BASE, audience: [] }, TypeError],
+    [{ ...BASE, secret: SECRET, refreshAudience: "" }, TypeError],
+    [{ ...BASE, keys: [] }, TypeError],
+    [{ ...BASE, keys: [{ kty: "RSA" }, { kty: "RSA" }] }, TypeError],
+    [{ ...BASE, keys: [{ ...esPublic }, { ...esPublic }] }, TypeError],
+    [{ ...BASE, keys: [{ ...esPublic, d: "x" }] }, TypeError],
+    [{ ...BASE, keys: [{ ...esPublic, use: "enc" }] }, TypeError],
+    [{ ...BASE, keys: [{ ...esPublic, kid: "" }] }, TypeError],
+    [{ ...BASE, keys: [{ kty: "EC", crv: "P-384" }] }, TypeError],
+    [{ ...BASE, keys: [{ kty: "oct", k: "c2hvcnQ" }] }, RangeError],
+    [{ ...BASE, keys: [{ kty: "oct", k: "!!" }] }, TypeError],
+    [{ ...BASE, keys: ["x"] }, TypeError],
+    [{ ...BASE, jwksUrl: "not a url" }, TypeError],
+    [{ ...BASE, jwksUrl: "ftp://x/jwks" }, TypeError],
+    [{ ...BASE, jwksUrl: "https://x/jwks", algorithms: ["HS256"] }, TypeError],
+    [{ ...BASE, jwksUrl: "https://x/jwks", fetch: "no" }, TypeError],
+    [{ ...BASE, jwksUrl: "https://x/jwks", jwksTimeout: "soon" }, RangeError],
+    [{ ...BASE, secret: SECRET, cacheSize: -1 }, RangeError],
+    [{ ...BASE, secret: SECRET, clockTolerance: 1.5 }, RangeError],
+    [{ ...BASE, secret: SECRET, now: 5 }, TypeError],
+    [{ ...BASE, secret: SECRET, store: {} }, TypeError],
+  ];
+  for (const [options, type] of cases) {
+    assert.throws(() => createTokenVerifier(options as never), (error: unknown) => {
+      assert.ok(error instanceof type, `${JSON.stringify(options)}: ${String(error)}`);
+      assert.doesNotMatch((error as Error).message, /test-secret/);
+      return true;
+    });
+  }
+  assert.throws(() => createTokenVerifier(null as never), TypeError);
+});
+
+test("createTokenVerifier() follows key rotation on a remote JWKS served over HTTP", async () => {
+  let served: Jwk[] = [esPublic];
+  let fetches = 0;
+  const server = createServer((_req, res) => {
+    fetches++;
+    res.setHeader("content-type", "application/json");
+    res.setHeader("connection", "close");
+    res.end(JSON.stringify({ keys: served }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const verifier = createTokenVerifier({
+      ...BASE,
+      jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      jwksCooldown: 0,
+      jwksCacheMaxAge: "1h",
+      cacheSize: 0,
+    });
+    const oldIssuer = createTokenIssuer({ ...BASE, privateKey: es.privateKey, kid: "es-1" });
+    const newIssuer = createTokenIssuer({ ...BASE, privateKey: es2.privateKey, kid: "es-2" });
+    const oldToken = (await oldIssuer.generateTokenPair(subject)).accessToken;
+    const newToken = (await newIssuer.generateTokenPair(subject)).accessToken;
+
+    assert.equal((await verifier.verifyAccessToken(oldToken)).sub, "u1");
+    assert.equal(fetches, 1);
+    assert.equal((await verifier.verifyAccessToken(oldToken)).sub, "u1");
+    assert.equal(fetches, 1, "the key set is cached");
+
+    // Rotation, step 1: the new key is published next to the old one; the unknown kid
+    // triggers a refetch and both tokens verify.
+    served = [esPublic, es2Public];
+    assert.equal((await verifier.verifyAccessToken(newToken)).sub, "u1");
+    assert.equal(fetches, 2);
+    assert.equal((await verifier.verifyAccessToken(oldToken)).sub, "u1");
+
+    // Step 2: the old key is withdrawn. A fresh verifier (or one past jwksCacheMaxAge)
+    // no longer accepts tokens signed with it.
+    served = [es2Public];
+    const fresh = createTokenVerifier({
+      ...BASE,
+      jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      jwksCooldown: 0,
+    });
+    await assert.rejects(fresh.verifyAccessToken(oldToken), { code: "token_invalid" });
+    assert.equal((await fresh.verifyAccessToken(newToken)).sub, "u1");
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test("createTokenVerifier() answers key_set_unavailable (503) when the JWKS cannot be fetched", async () => {
+  let calls = 0;
+  const verifier = createTokenVerifier({
+    ...BASE,
+    jwksUrl: "https://keys.invalid/jwks.json",
+    fetch: () => {
+      calls++;
+      return Promise.reject(new TypeError("network down"));
+    },
+  });
+  const issuer = createTokenIssuer({ ...BASE, privateKey: es.privateKey, kid: "es-1" });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  await assert.rejects(verifier.verifyAccessToken(accessToken), (error: unknown) => {
+    assert.equal((error as { code: string }).code, "key_set_unavailable");
+    assert.equal((error as { status: number }).status, 503);
+    return true;
+  });
+  assert.equal(calls, 1);
+  const hs = await new SignJWT({ sub: "u", org_id: "o", role: "r" })
+    .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: "es-1" })
+    .sign(new TextEncoder().encode(SECRET));
+  await assert.rejects(verifier.verifyAccessToken(hs), { code: "token_invalid" });
+  assert.equal(calls, 1, "a disallowed algorithm never reaches the network");
+});
+
+test("createTokenVerifier() takes an injected fetch for the JWKS", async () => {
+  const urls: string[] = [];
+  const verifier = createTokenVerifier({
+    ...BASE,
+    jwksUrl: new URL("https://keys.example/jwks.json"),
+    algorithms: ["ES256"],
+    fetch: (input) => {
+      urls.push(String(input));
+      return Promise.resolve(Response.json({ keys: [esPublic] }));
+    },
+  });
+  const issuer = createTokenIssuer({ ...BASE, privateKey: es.privateKey, kid: "es-1" });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  assert.equal((await verifier.verifyAccessToken(accessToken)).org_id, "acme");
+  assert.deepEqual(urls, ["https://keys.example/jwks.json"]);
+  const stranger = createTokenIssuer({ ...BASE, privateKey: es2.privateKey, kid: "es-2" });
+  const other = (await stranger.generateTokenPair(subject)).accessToken;
+  await assert.rejects(verifier.verifyAccessToken(other), { code: "token_invalid" });
+});

@@ -1,0 +1,30 @@
+/**
+ * Server half of bench/auth.ts: a Hono app on @hono/node-server answering `GET /orgs/acme`
+ * with a small JSON body, either bare or behind `authenticate()` + `requirePermission()`.
+ * Prints `{"port":…}` once listening. Run by bench/auth.ts as a child process.
+ *
+ * @module
+ */
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { authenticate, type AuthVariables, createTokenVerifier } from "@plinth/auth";
+import { requirePermission } from "@plinth/rbac";
+
+// Must match bench/auth.ts, which signs the one token the load uses.
+const BENCH_SECRET = "bench-secret-bench-secret-bench-secret!";
+const BENCH_ISSUER = { issuer: "https://auth.bench", audience: "api" } as const;
+
+const mode = process.argv[2] ?? "bare";
+const app = new Hono<{ Variables: AuthVariables }>();
+const body = { id: "acme", name: "Acme Corp", plan: "pro", seats: 42 };
+if (mode === "auth") {
+  const verifier = createTokenVerifier({ ...BENCH_ISSUER, secret: BENCH_SECRET });
+  app.use("/orgs/*", authenticate({ verifier }));
+  app.get("/orgs/:id", requirePermission("view_org"), (c) => c.json(body));
+} else {
+  app.get("/orgs/:id", (c) => c.json(body));
+}
+const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => {
+  console.log(JSON.stringify({ port: info.port }));
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));

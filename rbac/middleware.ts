@@ -1,0 +1,246 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { forbidden, notFound } from "@plinth/errors";
+import { type AuthContext, AuthError } from "@plinth/auth";
+import type { Permission } from "./permissions.ts";
+import { defaultPolicy, isAllowed, type Policy } from "./policy.ts";
+import { canAccessResource } from "./tenant.ts";
+import { checkLogger, defaultLogger, safeWarn } from "./_default_logger.ts";
+
+/**
+ * What the rbac middleware needs from a logger: `warn` for each denial. `@plinth/logging`'s
+ * loggers and `@plinth/auth`'s `AuthLogger`s fit.
+ *
+ * @example
+ * ```ts
+ * import type { RbacLogger } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: string[] = [];
+ * const logger: RbacLogger = { warn: (message) => seen.push(message) };
+ * logger.warn("Permission denied", { permission: "create_org" });
+ * assert.deepEqual(seen, ["Permission denied"]);
+ * ```
+ */
+export interface RbacLogger {
+  /** Writes a warning: a request was refused (401, 403 or 404). */
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Options of {@linkcode requirePermission}.
+ *
+ * @example
+ * ```ts
+ * import { type RequirePermissionOptions, requirePermission } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RequirePermissionOptions = { logger: { warn: () => {} } };
+ * assert.equal(typeof requirePermission("view_org", options), "function");
+ * ```
+ */
+export interface RequirePermissionOptions<P extends string = Permission> {
+  /** The policy to check against. @default {defaultPolicy} */
+  readonly policy?: Policy<string, P> | undefined;
+  /** Gets one warning per denial (principal, permission, method, path). @default {`log` from `@plinth/logging`} */
+  readonly logger?: RbacLogger | undefined;
+}
+
+/**
+ * Options of {@linkcode requireOrgAccess}.
+ *
+ * @example
+ * ```ts
+ * import { type RequireOrgAccessOptions, requireOrgAccess } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RequireOrgAccessOptions = { permission: "view_org_usage", denyAs: "not_found" };
+ * assert.equal(typeof requireOrgAccess((c) => c.req.param("org"), options), "function");
+ * ```
+ */
+export interface RequireOrgAccessOptions<P extends string = Permission> {
+  /** A permission to require as well. @default {undefined (tenant check only)} */
+  readonly permission?: NoInfer<P> | undefined;
+  /** Answer a cross-tenant request with 403 (`"forbidden"`) or hide the resource with 404 (`"not_found"`). @default {"forbidden"} */
+  readonly denyAs?: "forbidden" | "not_found" | undefined;
+  /** The policy to check against. @default {defaultPolicy} */
+  readonly policy?: Policy<string, P> | undefined;
+  /** Gets one warning per denial (principal, permission, resource organisation, method, path). @default {`log` from `@plinth/logging`} */
+  readonly logger?: RbacLogger | undefined;
+}
+
+function principalOf(auth: AuthContext): Record<string, unknown> {
+  return auth.kind === "user"
+    ? { kind: "user", user_id: auth.userId, org_id: auth.orgId, role: auth.role }
+    : { kind: "api_key", key_id: auth.keyId, org_id: auth.orgId, role: auth.role };
+}
+
+function printable(value: unknown): string {
+  if (typeof value !== "string") return `<${value === null ? "null" : typeof value}>`;
+  return JSON.stringify(value.slice(0, 128));
+}
+
+function checkCommon(
+  where: string,
+  policy: unknown,
+  logger: unknown,
+): Policy<string, string> {
+  if (
+    policy !== undefined &&
+    (typeof policy !== "object" || policy === null ||
+      typeof (policy as Policy).hasPermission !== "function")
+  ) {
+    throw new TypeError(`Cannot create ${where}: policy must come from definePolicy()`);
+  }
+  checkLogger(logger, where);
+  return (policy ?? defaultPolicy) as Policy<string, string>;
+}
+
+function unauthenticated(c: Context, logger: RbacLogger, permission: string | undefined): never {
+  safeWarn(logger, "Access denied: not authenticated", {
+    permission,
+    method: c.req.method,
+    path: c.req.path,
+  });
+  throw new AuthError("credentials_missing", "Authentication is required for this route");
+}
+
+/**
+ * Hono middleware that lets a request through only when `c.var.auth` (set by
+ * `authenticate()`) holds `permission`: the role must grant it and, for a principal with
+ * scopes, the scopes must list it. No `c.var.auth` → 401 problem (with `WWW-Authenticate`);
+ * permission missing → 403 problem with code `permission_denied`. Each denial is logged with
+ * the principal, the permission and the path, never a credential.
+ *
+ * @param permission The permission the route needs (checked against the policy's names).
+ * @param options Policy and logger.
+ * @returns The middleware.
+ * @throws {TypeError} When `permission` is not a permission of the policy.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AuthVariables } from "@plinth/auth";
+ * import { requirePermission } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.use((c, next) => {
+ *   c.set("auth", { kind: "api_key", keyId: "k1", orgId: "acme", role: "org_user", scopes: [] });
+ *   return next();
+ * });
+ * const quiet = { logger: { warn: () => {} } };
+ * app.get("/usage", requirePermission("view_org_usage", quiet), (c) => c.json({ ok: true }));
+ * app.post("/keys", requirePermission("create_api_key", quiet), (c) => c.json({ ok: true }));
+ *
+ * assert.equal((await app.request("/usage")).status, 200);
+ * const denied = await app.request("/keys", { method: "POST" });
+ * assert.equal(denied.status, 403);
+ * assert.equal((await denied.json()).code, "permission_denied");
+ * ```
+ */
+export function requirePermission<const P extends string = Permission>(
+  permission: NoInfer<P>,
+  options: RequirePermissionOptions<P> = {},
+): MiddlewareHandler {
+  const where = "requirePermission middleware";
+  const policy = checkCommon(where, options.policy, options.logger);
+  if (!policy.isPermission(permission)) {
+    throw new TypeError(`Cannot create ${where}: permission is not one of the policy's`);
+  }
+  const logger = options.logger ?? defaultLogger;
+  return async function requirePermissionMiddleware(c, next): Promise<void> {
+    const auth = c.get("auth") as AuthContext | undefined;
+    if (auth === undefined) unauthenticated(c, logger, permission);
+    if (!isAllowed(auth, permission, { policy })) {
+      safeWarn(logger, "Permission denied", {
+        principal: principalOf(auth),
+        permission,
+        method: c.req.method,
+        path: c.req.path,
+      });
+      throw forbidden(`Permission ${permission} is required`, {
+        code: "permission_denied",
+        extensions: { permission },
+      });
+    }
+    await next();
+  };
+}
+
+/**
+ * Hono middleware for tenant isolation: `getOrgId(c)` returns the organisation that owns the
+ * resource — read it from the loaded row (it may load the row and `c.set` it for the
+ * handler), not only from the URL — and the request passes only when
+ * {@linkcode canAccessResource} allows it (and the `permission` option, if given, is held).
+ * No `c.var.auth` → 401; otherwise a denial is a 403 problem `org_access_denied` (or a 404
+ * with `denyAs: "not_found"`), logged with principal, permission and resource organisation.
+ *
+ * @param getOrgId Reads the resource's organisation id; `undefined`/`null` (no such resource) is denied.
+ * @param options Extra permission, denial status, policy, logger.
+ * @returns The middleware.
+ * @throws {TypeError} When `getOrgId` is not a function or an option is malformed.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AuthVariables } from "@plinth/auth";
+ * import { requireOrgAccess } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * const projects = new Map([["p1", { orgId: "acme" }], ["p2", { orgId: "globex" }]]);
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.use((c, next) => {
+ *   c.set("auth", { kind: "api_key", keyId: "k1", orgId: "acme", role: "org_admin", scopes: [] });
+ *   return next();
+ * });
+ * app.get(
+ *   "/projects/:id",
+ *   requireOrgAccess((c) => projects.get(c.req.param("id") ?? "")?.orgId, { logger: { warn: () => {} } }),
+ *   (c) => c.json({ id: c.req.param("id") }),
+ * );
+ *
+ * assert.equal((await app.request("/projects/p1")).status, 200);
+ * assert.equal((await app.request("/projects/p2")).status, 403);
+ * ```
+ */
+export function requireOrgAccess<const P extends string = Permission>(
+  getOrgId: (c: Context) => unknown,
+  options: RequireOrgAccessOptions<P> = {},
+): MiddlewareHandler {
+  const where = "requireOrgAccess middleware";
+  if (typeof getOrgId !== "function") {
+    throw new TypeError(`Cannot create ${where}: getOrgId must be a function`);
+  }
+  const policy = checkCommon(where, options.policy, options.logger);
+  const permission = options.permission;
+  if (permission !== undefined && !policy.isPermission(permission)) {
+    throw new TypeError(`Cannot create ${where}: permission is not one of the policy's`);
+  }
+  const denyAs = options.denyAs ?? "forbidden";
+  if (denyAs !== "forbidden" && denyAs !== "not_found") {
+    throw new TypeError(`Cannot create ${where}: denyAs must be "forbidden" or "not_found"`);
+  }
+  const logger = options.logger ?? defaultLogger;
+  return async function requireOrgAccessMiddleware(c, next): Promise<void> {
+    const auth = c.get("auth") as AuthContext | undefined;
+    if (auth === undefined) unauthenticated(c, logger, permission);
+    const resourceOrgId = await getOrgId(c as Context);
+    const allowed = canAccessResource(auth, resourceOrgId, { policy }) &&
+      (permission === undefined || isAllowed(auth, permission, { policy }));
+    if (!allowed) {
+      safeWarn(logger, "Organisation access denied", {
+        principal: principalOf(auth),
+        permission,
+        resource_org_id: printable(resourceOrgId),
+        method: c.req.method,
+        path: c.req.path,
+      });
+      throw denyAs === "not_found"
+        ? notFound("No such resource")
+        : forbidden("The resource belongs to another organisation", {
+          code: "org_access_denied",
+        });
+    }
+    await next();
+  };
+}

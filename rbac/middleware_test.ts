@@ -1,0 +1,234 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { problemHandler } from "@plinth/errors";
+import { createLogger, setLogger } from "@plinth/logging";
+import {
+  type AuthContext,
+  authenticate,
+  type AuthVariables,
+  createTokenIssuer,
+  createTokenVerifier,
+} from "@plinth/auth";
+import { requireOrgAccess, requirePermission } from "./middleware.ts";
+import { definePolicy } from "./policy.ts";
+import { PERMISSIONS } from "./permissions.ts";
+import { ROLES } from "./roles.ts";
+
+function appAs(
+  auth: AuthContext | undefined,
+  logs: Record<string, unknown>[] = [],
+): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.onError(problemHandler({ logger: { error: () => {} } }));
+  app.use((c, next) => {
+    if (auth !== undefined) c.set("auth", auth);
+    return next();
+  });
+  const logger = {
+    warn: (message: string, fields?: Record<string, unknown>) =>
+      void logs.push({ message, ...fields }),
+  };
+  for (const permission of PERMISSIONS) {
+    app.get(
+      `/p/${permission}`,
+      requirePermission(permission, { logger }),
+      (c) => c.json({ ok: true }),
+    );
+  }
+  app.get(
+    "/orgs/:org/usage",
+    requireOrgAccess((c) => c.req.param("org"), { permission: "view_org_usage", logger }),
+    (c) => c.json({ ok: true }),
+  );
+  app.get(
+    "/hidden/:org",
+    requireOrgAccess((c) => Promise.resolve(c.req.param("org")), { denyAs: "not_found", logger }),
+    (c) => c.json({ ok: true }),
+  );
+  return app;
+}
+
+const user = (role: string, orgId = "acme"): AuthContext => ({
+  kind: "user",
+  userId: "u1",
+  orgId,
+  role,
+  scopes: [],
+  tokenId: "j1",
+  expiresAt: 0,
+  claims: { sub: "u1", org_id: orgId, role, jti: "j1", iat: 0, exp: 0, iss: "i", aud: "a" },
+});
+
+test("requirePermission() answers 200 or 403 across the whole role × permission matrix", async () => {
+  const allowed: Record<string, number> = {};
+  for (const role of ROLES) {
+    const app = appAs(user(role));
+    allowed[role] = 0;
+    for (const permission of PERMISSIONS) {
+      const res = await app.request(`/p/${permission}`);
+      if (res.status === 200) allowed[role]++;
+      else {
+        assert.equal(res.status, 403, `${role} × ${permission}`);
+        const body = await res.json();
+        assert.equal(body.code, "permission_denied");
+        assert.equal(body.permission, permission);
+      }
+    }
+  }
+  assert.deepEqual(allowed, { system_admin: PERMISSIONS.length, org_admin: 10, org_user: 3 });
+});
+
+test("requirePermission() answers 401 with a challenge when unauthenticated", async () => {
+  const logs: Record<string, unknown>[] = [];
+  const res = await appAs(undefined, logs).request("/p/view_org");
+  assert.equal(res.status, 401);
+  assert.equal(res.headers.get("www-authenticate"), "Bearer");
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  assert.equal(logs[0]?.["permission"], "view_org");
+});
+
+test("requirePermission() logs each denial with principal, permission and path", async () => {
+  const logs: Record<string, unknown>[] = [];
+  const key: AuthContext = {
+    kind: "api_key",
+    keyId: "k1",
+    orgId: "acme",
+    role: "org_admin",
+    scopes: ["view_org"],
+  };
+  const app = appAs(key, logs);
+  assert.equal((await app.request("/p/view_org")).status, 200);
+  assert.equal((await app.request("/p/create_api_key")).status, 403, "scopes narrow the role");
+  assert.deepEqual(logs, [{
+    message: "Permission denied",
+    principal: { kind: "api_key", key_id: "k1", org_id: "acme", role: "org_admin" },
+    permission: "create_api_key",
+    method: "GET",
+    path: "/p/create_api_key",
+  }]);
+});
+
+test("requireOrgAccess() denies cross-tenant access for every role but system_admin", async () => {
+  for (const role of ROLES) {
+    const app = appAs(user(role));
+    assert.equal((await app.request("/orgs/acme/usage")).status, 200, `${role} own org`);
+    const other = await app.request("/orgs/globex/usage");
+    assert.equal(other.status, role === "system_admin" ? 200 : 403, `${role} other org`);
+    if (role !== "system_admin") assert.equal((await other.json()).code, "org_access_denied");
+  }
+});
+
+test("requireOrgAccess() denies empty organisation ids and can hide resources as 404", async () => {
+  const logs: Record<string, unknown>[] = [];
+  const app = appAs(user("org_admin", ""), logs);
+  assert.equal((await app.request("/hidden/")).status, 404);
+  const admin = appAs(user("org_admin"), logs);
+  assert.equal((await admin.request("/hidden/globex")).status, 404);
+  assert.equal((await admin.request("/hidden/acme")).status, 200);
+  assert.equal(logs.at(-1)?.["message"], "Organisation access denied");
+  assert.equal(logs.at(-1)?.["resource_org_id"], '"globex"');
+  assert.equal((await appAs(undefined).request("/orgs/acme/usage")).status, 401);
+});
+
+test("requireOrgAccess() reads the organisation from the loaded row", async () => {
+  const rows = new Map([["inv-1", { orgId: "acme" }], ["inv-2", { orgId: "globex" }]]);
+  const logs: Record<string, unknown>[] = [];
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.use((c, next) => {
+    c.set("auth", user("org_user"));
+    return next();
+  });
+  app.get(
+    "/acme/invoices/:id",
+    requireOrgAccess((c) => rows.get(c.req.param("id") ?? "")?.orgId, {
+      logger: { warn: (m, f) => void logs.push({ m, ...f }) },
+    }),
+    (c) => c.json({ ok: true }),
+  );
+  assert.equal((await app.request("/acme/invoices/inv-1")).status, 200);
+  assert.equal(
+    (await app.request("/acme/invoices/inv-2")).status,
+    403,
+    "URL says acme, row says globex",
+  );
+  assert.equal((await app.request("/acme/invoices/none")).status, 403);
+  assert.equal(logs.at(-1)?.["resource_org_id"], "<undefined>");
+});
+
+test("requirePermission() and requireOrgAccess() work with a custom policy", async () => {
+  const policy = definePolicy({
+    roles: ["auditor"],
+    permissions: ["export_audit_log"],
+    grants: { auditor: ["export_audit_log"] },
+  });
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.use((c, next) => {
+    c.set("auth", user("auditor"));
+    return next();
+  });
+  const logger = { warn: () => {} };
+  app.get("/audit", requirePermission("export_audit_log", { policy, logger }), (c) => c.text("ok"));
+  app.get(
+    "/orgs/:org",
+    requireOrgAccess((c) => c.req.param("org"), { policy, permission: "export_audit_log", logger }),
+    (c) => c.text("ok"),
+  );
+  assert.equal((await app.request("/audit")).status, 200);
+  assert.equal((await app.request("/orgs/acme")).status, 200);
+  assert.equal((await app.request("/orgs/globex")).status, 403);
+});
+
+test("requirePermission() and requireOrgAccess() validate their arguments when created", () => {
+  assert.throws(() => requirePermission("fly" as never), TypeError);
+  assert.throws(() => requirePermission("view_org", { policy: {} as never }), TypeError);
+  assert.throws(() => requirePermission("view_org", { logger: {} as never }), TypeError);
+  assert.throws(() => requireOrgAccess("org" as never), TypeError);
+  assert.throws(() => requireOrgAccess(() => "a", { permission: "fly" as never }), TypeError);
+  assert.throws(() => requireOrgAccess(() => "a", { denyAs: "teapot" as never }), TypeError);
+});
+
+test("authenticate() + requirePermission() protect a route end to end", async () => {
+  const secret = "rbac-test-secret-rbac-test-secret-32b";
+  const options = { secret, issuer: "auth", audience: "api" };
+  const issuer = createTokenIssuer({ ...options, kid: "k" });
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.use(authenticate({ verifier: createTokenVerifier(options), logger: { warn: () => {} } }));
+  app.get(
+    "/budget",
+    requirePermission("manage_org_budget", { logger: { warn: () => {} } }),
+    (c) => c.text("ok"),
+  );
+  const admin = await issuer.generateTokenPair({ userId: "u1", orgId: "acme", role: "org_admin" });
+  const member = await issuer.generateTokenPair({ userId: "u2", orgId: "acme", role: "org_user" });
+  const call = (token: string): Promise<Response> =>
+    Promise.resolve(app.request("/budget", { headers: { authorization: `Bearer ${token}` } }));
+  assert.equal((await call(admin.accessToken)).status, 200);
+  assert.equal((await call(member.accessToken)).status, 403);
+  assert.equal((await app.request("/budget")).status, 401);
+});
+
+test("requirePermission() logs to @plinth/logging's default logger when given none", async () => {
+  const lines: string[] = [];
+  const previous = setLogger(
+    createLogger({ service: "t", destination: { write: (l) => void lines.push(l) } }),
+  );
+  try {
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.use((c, next) => {
+      c.set("auth", user("org_user"));
+      return next();
+    });
+    app.get("/orgs", requirePermission("create_org"), (c) => c.text("ok"));
+    app.get("/orgs/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
+    assert.equal((await app.request("/orgs")).status, 403);
+    assert.equal((await app.request("/orgs/globex")).status, 403);
+  } finally {
+    setLogger(previous);
+  }
+  assert.deepEqual(lines.map((l) => JSON.parse(l).message), [
+    "Permission denied",
+    "Organisation access denied",
+  ]);
+  assert.equal(JSON.parse(lines[0]!).permission, "create_org");
+});

@@ -1,0 +1,81 @@
+import { defaultPolicy, type PolicyOptions } from "./policy.ts";
+
+const ORG_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/**
+ * Whether a value is a well-formed organisation id: a string of 1 to 128 letters, digits,
+ * `_`, `.`, `:` or `-`, starting with a letter or digit (UUIDs and slugs fit; empty strings,
+ * whitespace, `null` and non-strings do not).
+ *
+ * @param value Anything.
+ * @returns `true` for a well-formed id.
+ * @throws {never} Never throws.
+ *
+ * @example
+ * ```ts
+ * import { isValidOrgId } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isValidOrgId("0b7c8f52-4f9e-4b59-a1d3-2f6f1c0e9a10"), true);
+ * assert.equal(isValidOrgId(""), false);
+ * assert.equal(isValidOrgId(" acme"), false);
+ * ```
+ */
+export function isValidOrgId(value: unknown): value is string {
+  return typeof value === "string" && ORG_ID_RE.test(value);
+}
+
+/**
+ * Who wants to reach a resource: a role and the organisation they act in.
+ *
+ * @example
+ * ```ts
+ * import { canAccessResource, type TenantPrincipal } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * const principal: TenantPrincipal = { role: "org_user", orgId: "acme" };
+ * assert.equal(canAccessResource(principal, "acme"), true);
+ * ```
+ */
+export interface TenantPrincipal {
+  /** The role. */
+  readonly role: string;
+  /** The principal's organisation. */
+  readonly orgId: string | null | undefined;
+}
+
+/**
+ * Tenant isolation: whether a principal may reach a resource of organisation
+ * `resourceOrgId`. Global roles (`system_admin`) reach every organisation; any other known role
+ * only its own. Denied by default: an unknown role, or an empty, missing or malformed
+ * organisation id on either side (so `"" === ""` grants nothing), is refused.
+ *
+ * @param principal Role and organisation (an `AuthContext` fits).
+ * @param resourceOrgId The organisation that owns the resource (read from the loaded row).
+ * @param options The policy.
+ * @returns `true` when access is allowed.
+ * @throws {never} Never throws for any input.
+ *
+ * @example
+ * ```ts
+ * import { canAccessResource } from "@plinth/rbac";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(canAccessResource({ role: "org_admin", orgId: "acme" }, "acme"), true);
+ * assert.equal(canAccessResource({ role: "org_admin", orgId: "acme" }, "globex"), false);
+ * assert.equal(canAccessResource({ role: "system_admin", orgId: "ops" }, "globex"), true);
+ * assert.equal(canAccessResource({ role: "org_user", orgId: "" }, ""), false);
+ * ```
+ */
+export function canAccessResource(
+  principal: TenantPrincipal,
+  resourceOrgId: unknown,
+  options: PolicyOptions = {},
+): boolean {
+  if (typeof principal !== "object" || principal === null) return false;
+  const { role, orgId } = principal;
+  if (!isValidOrgId(orgId) || !isValidOrgId(resourceOrgId)) return false;
+  const policy = options.policy ?? defaultPolicy;
+  if (typeof role !== "string" || !policy.isRole(role)) return false;
+  return policy.isGlobalRole(role) || orgId === resourceOrgId;
+}
