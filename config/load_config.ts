@@ -560,6 +560,8 @@ async function defaultReadFile(path: string): Promise<string | undefined> {
   }
   try {
     // Synchronous: a handful of small files at start-up read faster than the thread pool answers.
+    // Most candidates (config.yml, .env.local, …) are absent: asking is cheaper than an ENOENT throw.
+    if (!fs.existsSync(path)) return undefined;
     return fs.readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as { code?: unknown }).code;
@@ -569,6 +571,16 @@ async function defaultReadFile(path: string): Promise<string | undefined> {
       file: path,
       cause: error,
     });
+  }
+}
+
+/** The names in a directory, or `undefined` when it cannot be listed (then each file is asked). */
+async function listDir(dir: string): Promise<Set<string> | undefined> {
+  try {
+    const fs = await (nodeFs ??= import("node:fs"));
+    return new Set(fs.readdirSync(dir));
+  } catch {
+    return undefined;
   }
 }
 
@@ -691,8 +703,11 @@ export async function loadConfig<S extends z.ZodObject>(
   const keepWhole = (key: string): boolean => kinds.get(key)?.kind === "object";
   const dir = options.dir === undefined ? "." : options.dir;
   const readFile = options.readFile ?? defaultReadFile;
+  // With the default reader, list the directory once: most candidate names are absent.
+  const listing = dir !== null && options.readFile === undefined ? await listDir(dir) : undefined;
   const read = async (name: string): Promise<string | undefined> => {
     if (dir === null) return undefined;
+    if (listing !== undefined && !name.includes("/") && !listing.has(name)) return undefined;
     return await readFile(dir === "." ? name : `${dir.replace(/\/+$/, "")}/${name}`);
   };
 
