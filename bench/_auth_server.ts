@@ -1,6 +1,7 @@
 /**
  * Server half of bench/auth.ts: a Hono app on @hono/node-server answering `GET /orgs/acme`
- * with a small JSON body, either bare or behind `authenticate()` + `requirePermission()`.
+ * with a small JSON body: bare, behind two no-op middlewares, or behind `authenticate()` +
+ * `requirePermission()`.
  * Prints `{"port":…}` once listening. Run by bench/auth.ts as a child process.
  *
  * @module
@@ -21,6 +22,15 @@ if (mode === "auth") {
   const verifier = createTokenVerifier({ ...BENCH_ISSUER, secret: BENCH_SECRET });
   app.use("/orgs/*", authenticate({ verifier }));
   app.get("/orgs/:id", requirePermission("view_org"), (c) => c.json(body));
+} else if (mode === "noop") {
+  // The same shape as "auth" (an app-level and a route-level middleware) doing nothing: what any
+  // pair of Hono middlewares costs, whatever they do.
+  app.use("/orgs/*", async (_c, next) => {
+    await next();
+  });
+  app.get("/orgs/:id", async (_c, next) => {
+    await next();
+  }, (c) => c.json(body));
 } else {
   app.get("/orgs/:id", (c) => c.json(body));
 }

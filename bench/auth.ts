@@ -7,7 +7,8 @@
  * - `verifyApiKey` (node:crypto SHA-256 + constant-time compare): target < 5 µs per call;
  * - on Node only: a Hono app with `authenticate()` + `requirePermission()` vs the bare app,
  *   same JSON route, served by a child process (@hono/node-server), loaded by autocannon from
- *   this process over one fixed token: target ≥ 0.85× the bare app's requests per second.
+ *   this process over one fixed token: target ≥ 0.85× the bare app's requests per second; and,
+ *   to separate Hono's own cost of two middlewares, vs the same app with two no-op middlewares.
  *
  * Run: `node bench/auth.ts`, `deno run -A bench/auth.ts` or `bun bench/auth.ts`.
  *
@@ -193,27 +194,33 @@ async function http(): Promise<void> {
   const issuer = createTokenIssuer({ ...ISSUER, secret: SECRET, kid: "hs", accessTtl: "1h" });
   const token = (await issuer.generateTokenPair(subject)).accessToken;
   const seconds = Number(process.env["BENCH_SECONDS"] ?? 4);
-  // Both servers run at once; short runs alternate between them, so that both see the same
-  // machine load. Each side's best run counts.
-  const servers = { bare: await startServer("bare"), auth: await startServer("auth") };
-  const results: Record<string, number[]> = { bare: [], auth: [] };
+  // The servers run at once; short runs rotate between them, so that all see the same machine
+  // load. Each side's best run counts. "noop" has auth's shape (two middlewares) doing nothing.
+  const modes = ["bare", "noop", "auth"] as const;
+  const servers = {
+    bare: await startServer("bare"),
+    noop: await startServer("noop"),
+    auth: await startServer("auth"),
+  };
+  const results: Record<string, number[]> = { bare: [], noop: [], auth: [] };
   try {
-    await load(servers.bare.port, token, 1); // warm-up
-    await load(servers.auth.port, token, 1);
+    for (const mode of modes) await load(servers[mode].port, token, 1); // warm-up
     for (let round = 0; round < 4; round++) {
-      for (const mode of round % 2 === 0 ? ["bare", "auth"] as const : ["auth", "bare"] as const) {
+      for (let i = 0; i < modes.length; i++) {
+        const mode = modes[(i + round) % modes.length] as (typeof modes)[number];
         results[mode]!.push(await load(servers[mode].port, token, seconds));
       }
     }
   } finally {
-    await Promise.all([servers.bare.stop(), servers.auth.stop()]);
+    await Promise.all(modes.map((mode) => servers[mode].stop()));
   }
-  const bare = Math.max(...results["bare"]!);
-  const auth = Math.max(...results["auth"]!);
+  const best = (mode: string): number => Math.max(...results[mode]!);
+  const [bare, noop, auth] = [best("bare"), best("noop"), best("auth")];
   notes.push(
     `HTTP runs (${seconds} s each, 32 connections), req/s: bare ${
       results["bare"]!.map(Math.round).join(", ")
-    }; authenticate + requirePermission ${results["auth"]!.map(Math.round).join(", ")}`,
+    }; two no-op middlewares ${results["noop"]!.map(Math.round).join(", ")}; authenticate + ` +
+      `requirePermission ${results["auth"]!.map(Math.round).join(", ")}`,
   );
   rows.push([
     "HTTP req/s, authenticate + requirePermission",
@@ -222,6 +229,14 @@ async function http(): Promise<void> {
     `${fmt(auth / bare)}×`,
     "≥ 0.85×",
     auth / bare >= 0.85 ? "met" : "MISSED",
+  ]);
+  rows.push([
+    "HTTP req/s, same, vs two no-op middlewares",
+    `${Math.round(auth)} req/s`,
+    `no-op middlewares ${Math.round(noop)} req/s`,
+    `${fmt(auth / noop)}×`,
+    "—",
+    "",
   ]);
 }
 
