@@ -6,6 +6,9 @@
 // The two sides alternate round by round and the medians are compared, with the process's CPU
 // time beside the wall time (the database server's work is not in it), so a busy machine skews
 // both sides alike. BENCH_ROUNDS sets the rounds of case 1 (default 5).
+// Case 1 also runs raw postgres.js with plinth's default idle_timeout (60 s) and max_lifetime
+// (30 min): with an idle timeout the driver clears and re-arms a timer on every query, a cost of
+// that option rather than of plinth's wrapper, which this row separates.
 // Run: node bench/database.ts | deno run -A bench/database.ts | bun bench/database.ts
 import process from "node:process";
 import postgres from "postgres";
@@ -51,18 +54,22 @@ function median(values: number[]): number {
 
 const raw = postgres(url, driverOptions);
 await Promise.all(Array.from({ length: 25 }, () => raw`select 1`));
+const rawIdle = postgres(url, { ...driverOptions, idle_timeout: 60, max_lifetime: 1_800 });
+await Promise.all(Array.from({ length: 25 }, () => rawIdle`select 1`));
 const db = await connectDatabase(url, { max: 25, logger: quiet });
 
 // Warm-up (JIT, prepared statements on every connection), not measured.
 await run(() => raw`select 1`, 2_000, 25);
+await run(() => rawIdle`select 1`, 2_000, 25);
 await run(() => db.sql`select 1`, 2_000, 25);
 
-const bulk = { raw: [] as Sample[], plinth: [] as Sample[] };
+const bulk = { raw: [] as Sample[], plinth: [] as Sample[], rawIdle: [] as Sample[] };
 for (let round = 0; round < rounds; round++) {
   const first = round % 2 === 0;
   if (first) bulk.raw.push(await run(() => raw`select 1`, 20_000, 25));
   bulk.plinth.push(await run(() => db.sql`select 1`, 20_000, 25));
   if (!first) bulk.raw.push(await run(() => raw`select 1`, 20_000, 25));
+  bulk.rawIdle.push(await run(() => rawIdle`select 1`, 20_000, 25));
 }
 
 const burst = { raw: [] as number[], plinth: [] as number[], cold: [] as number[] };
@@ -89,6 +96,8 @@ const rawWall = median(bulk.raw.map((s) => s.wall));
 const plinthWall = median(bulk.plinth.map((s) => s.wall));
 const rawCpu = median(bulk.raw.map((s) => s.cpu));
 const plinthCpu = median(bulk.plinth.map((s) => s.cpu));
+const rawIdleWall = median(bulk.rawIdle.map((s) => s.wall));
+const rawIdleCpu = median(bulk.rawIdle.map((s) => s.cpu));
 console.log(`@plinth/database vs postgres.js 3.4 on ${runtime} (medians)`);
 console.log("| case | postgres.js | plinth | plinth / raw |");
 console.log("| --- | ---: | ---: | ---: |");
@@ -101,6 +110,16 @@ console.log(
   `| 20 000 \`select 1\`, concurrency 25, CPU ms (${rounds} rounds) | ${ms(rawCpu)} | ${
     ms(plinthCpu)
   } | ${ratio(plinthCpu, rawCpu)} |`,
+);
+console.log(
+  `| same, raw with idle_timeout 60 s (plinth's default), wall ms | ${ms(rawIdleWall)} | ${
+    ms(plinthWall)
+  } | ${ratio(plinthWall, rawIdleWall)} |`,
+);
+console.log(
+  `| same, raw with idle_timeout 60 s (plinth's default), CPU ms | ${ms(rawIdleCpu)} | ${
+    ms(plinthCpu)
+  } | ${ratio(plinthCpu, rawIdleCpu)} |`,
 );
 console.log(
   `| 100 concurrent, max 25: warm raw vs plinth, ms (200 rounds) | ${ms(median(burst.raw))} | ${
@@ -119,4 +138,5 @@ console.log(
   } % CPU (target: at most 5 %)`,
 );
 await raw.end();
+await rawIdle.end();
 await db.close();

@@ -568,7 +568,7 @@ class Pool implements Database {
     this.#server = server;
     this.target = target;
     this.embedded = server !== undefined;
-    this.sql = this.#wrap();
+    this.sql = Pool.#wrap(this);
   }
 
   #logger(): DatabaseLogger {
@@ -599,36 +599,34 @@ class Pool implements Database {
   }
 
   /** The tagged template handed to callers: postgres.js's, with every query instrumented. */
-  #wrap(): postgres.Sql {
-    const sql = (first: unknown, ...rest: unknown[]): unknown => {
-      const result = (this.#inner as unknown as (...args: unknown[]) => unknown)(
-        first,
-        ...rest,
-      );
-      if (isTemplate(first)) this.#instrument(result as QueryInternals);
+  static #wrap(pool: Pool): postgres.Sql {
+    // `arguments` rather than rest parameters: no array per query on the hot path.
+    const sql = function (first: unknown): unknown {
+      const result = Reflect.apply(pool.#inner, undefined, arguments);
+      if (isTemplate(first)) pool.#instrument(result as QueryInternals);
       return result;
     };
-    Object.assign(sql, this.#inner);
+    Object.assign(sql, pool.#inner);
     Object.assign(sql, {
       unsafe: (...args: unknown[]): unknown => {
-        const query = (this.#inner.unsafe as (...a: unknown[]) => unknown)(
+        const query = (pool.#inner.unsafe as (...a: unknown[]) => unknown)(
           ...args,
         );
-        this.#instrument(query as QueryInternals);
+        pool.#instrument(query as QueryInternals);
         return query;
       },
       file: (...args: unknown[]): unknown => {
-        const query = (this.#inner.file as (...a: unknown[]) => unknown)(
+        const query = (pool.#inner.file as (...a: unknown[]) => unknown)(
           ...args,
         );
-        this.#instrument(query as QueryInternals);
+        pool.#instrument(query as QueryInternals);
         return query;
       },
       begin: (...args: unknown[]): Promise<unknown> =>
-        this.#hold(() => (this.#inner.begin as (...a: unknown[]) => Promise<unknown>)(...args)),
-      reserve: (): Promise<postgres.ReservedSql> => this.#reserve(),
+        pool.#hold(() => (pool.#inner.begin as (...a: unknown[]) => Promise<unknown>)(...args)),
+      reserve: (): Promise<postgres.ReservedSql> => pool.#reserve(),
       end: (options?: { timeout?: number }): Promise<void> =>
-        this.close(
+        pool.close(
           options?.timeout === undefined ? {} : { timeout: options.timeout * 1000 },
         ),
     });
@@ -642,83 +640,92 @@ class Pool implements Database {
     return handler;
   }
 
-  /** Routes a postgres.js query through the gate and the slow-query timer. */
+  /**
+   * Routes a postgres.js query through the gate and the slow-query timer. One closure scope per
+   * query holds its state; no timer, no promise and no extra turn unless it has to wait for a slot.
+   */
   #instrument(query: QueryInternals): void {
     if (
       typeof query?.handle !== "function" || typeof query.reject !== "function" ||
       typeof query.resolve !== "function" || typeof query.handler !== "function"
     ) return;
-    let started = false;
+    // 0: made, 1: asked for a slot, 2: running (holding a slot), 3: settled.
+    let state = 0;
+    let queuedAt = -1;
+    let startedAt = 0;
+    let generation = 0;
+    let running = this.#running;
+    let context: Readonly<Record<string, unknown>> | undefined;
+    let resolve: (value: unknown) => void;
+    let reject: (error: unknown) => void;
+    const settle = (): boolean => {
+      if (state !== 2) return false;
+      state = 3;
+      const elapsed = performance.now() - startedAt;
+      running.delete(query);
+      this.#gate.release();
+      if (elapsed > this.#settings.slowQueryMs) {
+        this.#slow(query, elapsed, queuedAt < 0 ? 0 : startedAt - queuedAt, context);
+      }
+      return true;
+    };
+    // Hands the query, holding a slot, to the driver; the slot is freed when the driver settles it.
+    const run = (): void => {
+      state = 2;
+      startedAt = performance.now();
+      // A query made before the driver instance was replaced (say, waiting in the queue during a
+      // restart) goes to the current one, not to the retired one that refuses it.
+      if (query.handler !== this.#handler && this.#handlers.has(query.handler as object)) {
+        query.handler = this.#handler;
+      }
+      generation = this.#generation;
+      running = this.#running;
+      running.add(query);
+      // The driver settles a query through these two (no promise reaction needed to notice).
+      // Wrapped here, not earlier: a cursor replaces them before it executes.
+      resolve = query.resolve;
+      reject = query.reject;
+      query.resolve = (value: unknown): void => {
+        resolve(value);
+        if (settle() && !this.#typesKnown) this.#learnedTypes(generation);
+      };
+      query.reject = (error: unknown): void => {
+        reject(error);
+        if (settle() && isConnectionError(error)) {
+          const lost = generation;
+          queueMicrotask(() => this.#recycle(lost));
+        }
+      };
+      // What postgres.js's own handle() does, minus its async wrapper and its `await 1`: a
+      // failure to dispatch (its #1154: a TypeError from nextWrite when the server restarts with
+      // queries in flight) would reject that wrapper's promise, which nobody observes. Here it
+      // rejects the query instead.
+      query.executed = true;
+      try {
+        (query.handler as (q: QueryInternals) => unknown)(query);
+      } catch (error) {
+        query.reject(error);
+      }
+    };
     query.handle = (): void => {
-      if (started) return;
-      started = true;
+      if (state !== 0) return;
+      state = 1;
       if (this.#closed) return query.reject(this.#closedError());
       // The caller's request context, for the slow-query log: the driver settles queries from
       // its socket's callbacks, outside it.
-      const context = getContext();
-      if (this.#gate.tryAcquire()) return this.#run(query, -1, context);
-      const queuedAt = performance.now();
+      context = getContext();
+      if (this.#gate.tryAcquire()) return run();
+      queuedAt = performance.now();
       this.#gate.wait(
         // A slot is freed while the driver settles a query, before that connection is idle
         // again: dispatch once the driver is done, or it would pipeline onto a busy connection.
-        () => queueMicrotask(() => this.#run(query, queuedAt, context)),
+        () => queueMicrotask(run),
         (reason) =>
           query.reject(
             reason === "timeout" ? this.#queueTimeoutError() : this.#closedError(),
           ),
       );
     };
-  }
-
-  /** Hands a query holding a slot to the driver; the slot is freed when the driver settles it. */
-  #run(
-    query: QueryInternals,
-    queuedAt: number,
-    context: Readonly<Record<string, unknown>> | undefined,
-  ): void {
-    const startedAt = performance.now();
-    // A query made before the driver instance was replaced (say, waiting in the queue during a
-    // restart) goes to the current one, not to the retired one that refuses it.
-    if (query.handler !== this.#handler && this.#handlers.has(query.handler as object)) {
-      query.handler = this.#handler;
-    }
-    const running = this.#running;
-    const generation = this.#generation;
-    running.add(query);
-    let settled = false;
-    const done = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      running.delete(query);
-      this.#gate.release();
-      const elapsed = performance.now() - startedAt;
-      if (elapsed > this.#settings.slowQueryMs) {
-        this.#slow(query, elapsed, queuedAt < 0 ? 0 : startedAt - queuedAt, context);
-      }
-      return true;
-    };
-    // The driver settles a query through these two (no promise reaction needed to notice).
-    const resolve = query.resolve;
-    const reject = query.reject;
-    query.resolve = (value: unknown): void => {
-      resolve(value);
-      if (done() && !this.#typesKnown) this.#learnedTypes(generation);
-    };
-    query.reject = (error: unknown): void => {
-      reject(error);
-      if (done() && isConnectionError(error)) {
-        queueMicrotask(() => this.#recycle(generation));
-      }
-    };
-    // What postgres.js's own handle() does, minus its async wrapper: a failure to dispatch (its
-    // #1154: a TypeError from nextWrite when the server restarts with queries in flight) would
-    // reject that wrapper's promise, which nobody observes. Here it rejects the query instead.
-    query.executed = true;
-    try {
-      (query.handler as (q: QueryInternals) => unknown)(query);
-    } catch (error) {
-      query.reject(error);
-    }
   }
 
   /**
@@ -964,9 +971,10 @@ function socketFactory(target: Target, open: { count: number }): () => Socket {
     // server just closed: its #1154) would be uncatchable. Turn it into the socket's error event,
     // which the driver handles by failing the connection's queries.
     const write = socket.write;
-    socket.write = function (this: Socket, ...args: unknown[]): boolean {
+    // `arguments`, not rest parameters: this runs once per query, so no array per call.
+    socket.write = function (this: Socket): boolean {
       try {
-        return (write as (...a: unknown[]) => boolean).apply(this, args);
+        return Reflect.apply(write, this, arguments);
       } catch (error) {
         socket.destroy(error instanceof Error ? error : new Error(String(error)));
         return false;
