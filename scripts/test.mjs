@@ -217,8 +217,13 @@ const runtimes = [
       const passed = /^\s*(\d+) pass$/m.exec(out);
       const failed = /^\s*(\d+) fail$/m.exec(out);
       const errors = /^\s*(\d+) errors?$/m.exec(out);
+      const skipped = /^\s*(\d+) skip$/m.exec(out);
       return passed && failed
-        ? { passed: Number(passed[1]), failed: Number(failed[1]) + Number(errors?.[1] ?? 0) }
+        ? {
+          passed: Number(passed[1]),
+          failed: Number(failed[1]) + Number(errors?.[1] ?? 0),
+          skipped: Number(skipped?.[1] ?? 0),
+        }
         : null;
     },
   },
@@ -243,6 +248,7 @@ function parseNode(out) {
   return {
     passed: count(/^ℹ pass (\d+)$/gm, out),
     failed: count(/^ℹ fail (\d+)$/gm, out) + count(/^ℹ cancelled (\d+)$/gm, out),
+    skipped: count(/^ℹ skipped (\d+)$/gm, out),
   };
 }
 
@@ -309,7 +315,9 @@ let failed = 0;
 for (const r of results) {
   passed += r.passed;
   failed += r.failed;
-  console.log(`${r.name} (${r.version}): ${r.passed} passed, ${r.failed} failed${r.note}`);
+  // Deno reports a node:test `t.skip()` as passed, so only Bun and Node show their skips.
+  const skips = r.skipped ? `, ${r.skipped} skipped` : "";
+  console.log(`${r.name} (${r.version}): ${r.passed} passed, ${r.failed} failed${skips}${r.note}`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || gateFailures.length > 0 || coverageFailures.length > 0 ? 1 : 0);
