@@ -261,7 +261,8 @@ console.log(
     "ce-source, ce-type, ce-time, content-type), and checks subject, options and size. The\n" +
     "`raw + msgID + ce-* + JSON` row sends the same message with raw js.publish, building its\n" +
     "headers with nats-core `headers().set()`; `raw, same bytes, headers reused` mutates one\n" +
-    "headers object (the least client work for that envelope). Ratios are\n" +
+    "headers object. plinth does not go through js.publish: it publishes with a reply subject on\n" +
+    "its own inbox subscription and matches the acks itself (events/_publisher.ts). Ratios are\n" +
     "throughput ratios (higher is better): CPU × raw = raw CPU per event / this CPU per event.",
 );
 

@@ -44,6 +44,7 @@ import { InFlight } from "./_in_flight.ts";
 import { type PreparedEvent, prepareEvent, PUBLISH_ACTION } from "./_prepare.ts";
 import { publishAll } from "./_publish_many.ts";
 import { EnvelopeHeaders } from "./_nats_headers.ts";
+import { AckPublisher, type StreamAck } from "./_publisher.ts";
 
 /**
  * Options of {@linkcode connectEvents}.
@@ -307,6 +308,7 @@ class NatsBus implements NatsEventBus {
   readonly #retries: number;
   readonly #retryDelay: number;
   readonly #js: JetStreamClient;
+  readonly #acks: AckPublisher;
   #jsm: JetStreamManager | undefined;
   readonly #subscriptions = new Set<NatsSubscription<unknown>>();
   readonly #store = createMemoryIdempotencyStore();
@@ -330,6 +332,7 @@ class NatsBus implements NatsEventBus {
     this.#retries = settings.retries;
     this.#retryDelay = settings.retryDelay;
     this.#js = jetstream(nc, { timeout: settings.publishTimeout });
+    this.#acks = new AckPublisher(nc, settings.publishTimeout);
     this.#watch();
   }
 
@@ -462,59 +465,76 @@ class NatsBus implements NatsEventBus {
 
   /**
    * Sends with retries, all under the event's id. It counts as pending until it settles, so
-   * `close()` can wait for it; a retry sleeps, waits for the connection, and logs at `warn`.
+   * `close()` can wait for it. The first attempt goes straight out; a failure continues in
+   * {@linkcode NatsBus.#retry}, which sleeps, waits for the connection, and logs at `warn`.
    */
-  async #send(event: PreparedEvent, retries = this.#retries): Promise<PublishAck> {
-    const { subject, id } = event;
-    const headers = new EnvelopeHeaders(event.headers, id);
+  #send(event: PreparedEvent, retries = this.#retries): Promise<PublishAck> {
+    const headers = new EnvelopeHeaders(event.headers, event.id);
     headers.encode(); // a value with CR or LF fails here, before anything is sent
-    const options = { headers, timeout: this.#publishTimeout };
-    const logger = this.#options.logger;
-    let last: unknown;
     this.#pending++;
+    if (!this.#connected) return this.#retry(event, headers, retries, 0, undefined);
+    return this.#acks.publish(event.subject, event.body, headers).then(
+      (ack) => this.#published(event, ack, 1),
+      (error: unknown) => this.#retry(event, headers, retries, 1, error),
+    );
+  }
+
+  #published(event: PreparedEvent, ack: StreamAck, attempts: number): PublishAck {
+    if (--this.#pending === 0) this.#idle?.();
+    const logger = this.#options.logger;
+    if (logger.isLevelEnabled("debug")) {
+      logger.debug("Event published", {
+        subject: event.subject,
+        event_id: event.id,
+        stream: ack.stream,
+        stream_seq: ack.seq,
+        duplicate: ack.duplicate,
+        attempt: attempts,
+      });
+    }
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate, id: event.id };
+  }
+
+  /** Attempts `attempt` to `retries` of a send whose attempt before failed with `last`. */
+  async #retry(
+    event: PreparedEvent,
+    headers: EnvelopeHeaders,
+    retries: number,
+    attempt: number,
+    last: unknown,
+  ): Promise<PublishAck> {
+    const { subject, id } = event;
+    const logger = this.#options.logger;
+    let settled = false;
     try {
-      for (let attempt = 0; attempt <= retries; attempt++) {
+      for (;; attempt++) {
         if (attempt > 0) {
-          await sleep(this.#retryDelay * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
-        }
-        if (!this.#connected) await this.#waitConnected(this.#publishTimeout);
-        try {
-          const ack = await this.#js.publish(subject, event.body, options);
-          if (logger.isLevelEnabled("debug")) {
-            logger.debug("Event published", {
-              subject,
-              event_id: id,
-              stream: ack.stream,
-              stream_seq: ack.seq,
-              duplicate: ack.duplicate,
-              attempt: attempt + 1,
-            });
-          }
-          return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate, id };
-        } catch (error) {
-          if (!isRetryable(error)) throw this.#publishError(error, subject);
+          if (!isRetryable(last)) throw this.#publishError(last, subject);
           if (
-            (errorName(error) === "JetStreamNotEnabled" || errorName(error) === "NoResponders") &&
+            (errorName(last) === "JetStreamNotEnabled" || errorName(last) === "NoResponders") &&
             await this.#noStream(subject)
           ) {
             throw new EventError(
               `${PUBLISH_ACTION} to "${subject}": no stream covers the subject`,
-              {
-                code: "no_stream",
-                subject,
-                cause: error,
-              },
+              { code: "no_stream", subject, cause: last },
             );
           }
+          if (attempt > retries) break;
+          logger.warn("Event publish failed: will retry", {
+            subject,
+            event_id: id,
+            attempt,
+            error: describeError(last),
+          });
+          await sleep(this.#retryDelay * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
+        }
+        if (!this.#connected) await this.#waitConnected(this.#publishTimeout);
+        try {
+          const ack = await this.#acks.publish(subject, event.body, headers);
+          settled = true;
+          return this.#published(event, ack, attempt + 1);
+        } catch (error) {
           last = error;
-          if (attempt < retries) {
-            logger.warn("Event publish failed: will retry", {
-              subject,
-              event_id: id,
-              attempt: attempt + 1,
-              error: describeError(error),
-            });
-          }
         }
       }
       logger.error("Cannot publish event", last, { subject, event_id: id, attempts: retries + 1 });
@@ -525,7 +545,7 @@ class NatsBus implements NatsEventBus {
         { code: "event_publish_failed", cause: last, extensions: { subject, event_id: id } },
       );
     } finally {
-      if (--this.#pending === 0) this.#idle?.();
+      if (!settled && --this.#pending === 0) this.#idle?.();
     }
   }
 
@@ -691,6 +711,8 @@ class NatsBus implements NatsEventBus {
         };
       });
     }
+    // What still waits for an ack after the timeout fails as closed; the reply subscription ends.
+    this.#acks.close();
     if (this.#nc.isClosed()) return;
     try {
       if (this.#connected) await this.#nc.flush();

@@ -1,0 +1,183 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "@nats-io/transport-node";
+import { headers as natsHeaders, type Msg } from "@nats-io/nats-core";
+import { connectEvents } from "./connect_events.ts";
+import { AckPublisher } from "./_publisher.ts";
+import { captureLogger, natsUrl, needNats, sleep, uid } from "./_testing.ts";
+
+const encoder = new TextEncoder();
+
+function ack(stream: string, seq: number): Uint8Array {
+  return encoder.encode(JSON.stringify({ stream, seq }));
+}
+
+test("publish() retries a lost ack with the same id and ignores the late one", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await needNats(t))) return;
+  const id = uid();
+  const subject = `lateack_${id}.x`;
+  const nc = await connect({ servers: natsUrl });
+  // A stand-in for a stream: the first attempt is answered after its timeout, the second at once.
+  const seen: Msg[] = [];
+  nc.subscribe(subject, {
+    callback: (_error, msg) => {
+      seen.push(msg);
+      if (seen.length === 1) setTimeout(() => msg.respond(ack("LATE", 1)), 400);
+      else msg.respond(ack("FAKE", 2));
+    },
+  });
+  await nc.flush();
+  const { logger, lines } = captureLogger();
+  const bus = await connectEvents({
+    logger,
+    deadLetter: false,
+    publishTimeout: 200,
+    publishRetries: 2,
+    retryDelay: 10,
+  });
+  try {
+    const result = await bus.publish(subject, { n: 1 }, { id: `evt-${id}` });
+    assert.deepEqual(result, { stream: "FAKE", seq: 2, duplicate: false, id: `evt-${id}` });
+    assert.equal(seen.length, 2);
+    assert.deepEqual(seen.map((m) => m.headers?.get("Nats-Msg-Id")), [`evt-${id}`, `evt-${id}`]);
+    assert.notEqual(seen[0]!.reply, seen[1]!.reply);
+    const retry = lines.find((l) => l["message"] === "Event publish failed: will retry");
+    assert.equal(retry?.["attempt"], 1);
+    assert.equal(retry?.["error"], "TimeoutError: timeout");
+    await sleep(500); // the late ack for attempt 1 arrives now and must change nothing
+    assert.equal(seen.length, 2);
+  } finally {
+    await bus.close();
+    await nc.close();
+  }
+});
+
+test("publish() fails after its retries when no ack ever comes", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await needNats(t))) return;
+  const id = uid();
+  const subject = `noack_${id}.x`;
+  const nc = await connect({ servers: natsUrl });
+  let attempts = 0;
+  nc.subscribe(subject, {
+    callback: () => {
+      attempts++;
+    },
+  });
+  await nc.flush();
+  const { logger } = captureLogger();
+  const bus = await connectEvents({
+    logger,
+    deadLetter: false,
+    publishTimeout: 100,
+    publishRetries: 1,
+    retryDelay: 10,
+  });
+  try {
+    await assert.rejects(bus.publish(subject, 1), (error: unknown) => {
+      assert.equal((error as { status?: number }).status, 503);
+      assert.equal((error as { code?: string }).code, "event_publish_failed");
+      assert.equal(
+        (error as Error).message,
+        `Cannot publish event to "${subject}": no acknowledgement after 2 attempts: TimeoutError: timeout`,
+      );
+      return true;
+    });
+    assert.equal(attempts, 2);
+  } finally {
+    await bus.close();
+    await nc.close();
+  }
+});
+
+test("publish() reports a stream's refusal at once, and a reply that is not an ack", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await needNats(t))) return;
+  const id = uid();
+  const nc = await connect({ servers: natsUrl });
+  let refused = 0;
+  nc.subscribe(`refuse_${id}.x`, {
+    callback: (_error, msg) => {
+      refused++;
+      msg.respond(encoder.encode(JSON.stringify({
+        error: { code: 400, err_code: 10071, description: "wrong last sequence: 7" },
+      })));
+    },
+  });
+  nc.subscribe(`garbage_${id}.x`, {
+    callback: (_error, msg) => {
+      msg.respond("<html>");
+    },
+  });
+  nc.subscribe(`empty_${id}.x`, {
+    callback: (_error, msg) => {
+      msg.respond("{}");
+    },
+  });
+  await nc.flush();
+  const { logger } = captureLogger();
+  const bus = await connectEvents({ logger, deadLetter: false, publishRetries: 3, retryDelay: 10 });
+  try {
+    await assert.rejects(bus.publish(`refuse_${id}.x`, 1), (error: unknown) => {
+      assert.equal((error as { code?: string }).code, "event_publish_failed");
+      assert.match((error as Error).message, /wrong last sequence: 7$/);
+      assert.equal(((error as Error).cause as Error).name, "JetStreamApiError");
+      return true;
+    });
+    assert.equal(refused, 1, "a refusal is not retried");
+    await assert.rejects(bus.publish(`garbage_${id}.x`, 1), /ack that is not JSON/);
+    await assert.rejects(bus.publish(`empty_${id}.x`, 1), /ack without stream and sequence/);
+  } finally {
+    await bus.close();
+    await nc.close();
+  }
+});
+
+test("AckPublisher close() fails what waits and refuses new publishes", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await needNats(t))) return;
+  const id = uid();
+  const nc = await connect({ servers: natsUrl });
+  try {
+    let received = 0;
+    nc.subscribe(`silent_${id}.x`, {
+      callback: () => {
+        received++;
+      },
+    });
+    const publisher = new AckPublisher(nc, 60_000);
+    const waiting = publisher.publish(`silent_${id}.x`, "1", natsHeaders());
+    await nc.flush();
+    assert.equal(publisher.waiting, 1);
+    publisher.close();
+    await assert.rejects(waiting, { name: "ClosedConnectionError" });
+    assert.equal(publisher.waiting, 0);
+    await assert.rejects(publisher.publish(`silent_${id}.x`, "2", natsHeaders()), {
+      name: "ClosedConnectionError",
+    });
+    await nc.flush();
+    assert.equal(received, 1);
+  } finally {
+    await nc.close();
+  }
+});
+
+test("AckPublisher fails waiting publishes when its connection closes underneath", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await needNats(t))) return;
+  const id = uid();
+  const nc = await connect({ servers: natsUrl });
+  nc.subscribe(`silent_${id}.y`, { callback: () => {} });
+  const publisher = new AckPublisher(nc, 60_000);
+  const waiting = publisher.publish(`silent_${id}.y`, "1", natsHeaders());
+  const settled = waiting.then(() => "resolved", (error: Error) => error.name);
+  await nc.close();
+  assert.equal(await settled, "ClosedConnectionError");
+  assert.equal(publisher.waiting, 0);
+});
