@@ -32,6 +32,16 @@ interface CacheEntry {
   readonly until: number;
 }
 
+/**
+ * Package-private: the key under which `createTokenVerifier()` puts its synchronous cache probe
+ * (`VerifierCore.peek`) on the verifier it returns, for `authenticate()`. Not exported from
+ * `mod.ts`; a verifier without it is simply verified through `verifyAccessToken`.
+ */
+export const CACHE_PROBE: unique symbol = Symbol("@plinth/auth cache probe");
+
+/** What {@linkcode CACHE_PROBE} holds: see `VerifierCore.peek`. */
+export type CacheProbe = (token: string) => TokenClaims | Promise<TokenClaims> | undefined;
+
 export type TokenKind = "access" | "refresh";
 const TYP: Readonly<Record<TokenKind, string>> = { access: "at+jwt", refresh: "refresh+jwt" };
 const REQUIRED = ["exp", "iat", "jti", "sub"];
@@ -179,6 +189,26 @@ export class VerifierCore {
     return Promise.resolve(byJti).then((r) => r || store.isRevoked(fam));
   }
 
+  /**
+   * The synchronous cache probe of access tokens: `undefined` when `token` is not cached (or
+   * its entry has passed its time; verify it with `verify`), else its claims once the store
+   * says they are not revoked — directly when the store answers synchronously, as a promise
+   * when it answers with one. Throws the `token_revoked` AuthError (synchronously, for a
+   * synchronous store) when revoked. A hit moves the entry to the most recently used end.
+   */
+  peek(token: string): TokenClaims | Promise<TokenClaims> | undefined {
+    const hit = this.#cache.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.until > this.#s.now()) {
+      // Most recently used last: the first key of the map is the one to evict.
+      this.#cache.delete(token);
+      this.#cache.set(token, hit);
+      return this.#unlessRevoked(hit.claims, token, "access");
+    }
+    this.#cache.delete(token);
+    return undefined;
+  }
+
   verify(token: unknown, kind: "refresh"): Promise<RefreshTokenClaims>;
   verify(token: unknown, kind: TokenKind): Promise<TokenClaims>;
   // Written with `.then` rather than `async`/`await`: one promise hop fewer on every call, which
@@ -197,20 +227,13 @@ export class VerifierCore {
     const s = this.#s;
     const cache = kind === "access" && s.cacheSize > 0 ? this.#cache : undefined;
     if (cache !== undefined) {
-      const hit = cache.get(token);
-      if (hit !== undefined) {
-        if (hit.until > s.now()) {
-          // Most recently used last: the first key of the map is the one to evict.
-          cache.delete(token);
-          cache.set(token, hit);
-          try {
-            const checked = this.#unlessRevoked(hit.claims, token, kind);
-            return checked instanceof Promise ? checked : Promise.resolve(checked);
-          } catch (error) {
-            return Promise.reject(error);
-          }
+      try {
+        const checked = this.peek(token);
+        if (checked !== undefined) {
+          return checked instanceof Promise ? checked : Promise.resolve(checked);
         }
-        cache.delete(token);
+      } catch (error) {
+        return Promise.reject(error);
       }
     }
     const now = s.now();

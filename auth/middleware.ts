@@ -1,10 +1,11 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { serviceUnavailable } from "@plinth/errors";
 import { AuthError, type AuthErrorCode } from "./auth_error.ts";
 import { parseApiKey, verifyApiKey } from "./api_key.ts";
 import type { TokenClaims, TokenVerifier } from "./token_verifier.ts";
 import type { AuthLogger } from "./logger.ts";
 import { checkLogger, defaultLogger, safeWarn } from "./_default_logger.ts";
+import { CACHE_PROBE, type CacheProbe } from "./_verifier_core.ts";
 
 /**
  * A request authenticated with a user's access token.
@@ -409,68 +410,107 @@ export function authenticate(
     };
   }
 
-  async function viaToken(c: Context, token: string): Promise<AuthContext> {
-    if (verifier === undefined) throw fail(c, "token_malformed", "bearer");
-    let claims: TokenClaims;
-    try {
-      claims = await verifier.verifyAccessToken(token);
-    } catch (error) {
-      if (error instanceof AuthError) {
-        if (error.code === "key_set_unavailable") {
-          safeWarn(logger, "Authentication unavailable", {
-            reason: error.code,
-            method: c.req.method,
-            path: c.req.path,
-          });
-          throw error;
-        }
-        throw fail(c, error.code, "jwt", { detail: error.message }, error);
-      }
-      throw error;
+  // The AuthContext of each verified claims object, built once: a cached token's claims are the
+  // same frozen object on every hit, so its (frozen) context is shared by all its requests.
+  const contexts = new WeakMap<TokenClaims, UserAuth>();
+  function userAuth(claims: TokenClaims): UserAuth {
+    let auth = contexts.get(claims);
+    if (auth === undefined) {
+      auth = Object.freeze({
+        kind: "user",
+        userId: claims.sub,
+        orgId: claims.org_id,
+        role: claims.role,
+        scopes: scopesOf(claims.scope),
+        tokenId: claims.jti,
+        expiresAt: claims.exp,
+        claims,
+      });
+      contexts.set(claims, auth);
     }
-    return {
-      kind: "user",
-      userId: claims.sub,
-      orgId: claims.org_id,
-      role: claims.role,
-      scopes: scopesOf(claims.scope),
-      tokenId: claims.jti,
-      expiresAt: claims.exp,
-      claims,
-    };
+    return auth;
   }
 
+  function refused(c: Context, error: unknown): unknown {
+    if (!(error instanceof AuthError)) return error;
+    if (error.code === "key_set_unavailable") {
+      safeWarn(logger, "Authentication unavailable", {
+        reason: error.code,
+        method: c.req.method,
+        path: c.req.path,
+      });
+      return error;
+    }
+    return fail(c, error.code, "jwt", { detail: error.message }, error);
+  }
+
+  // createTokenVerifier()'s synchronous cache probe; absent on other TokenVerifiers.
+  const probe = verifier === undefined
+    ? undefined
+    : (verifier as { readonly [CACHE_PROBE]?: CacheProbe })[CACHE_PROBE];
+
+  function viaToken(c: Context, token: string): Promise<AuthContext> {
+    if (verifier === undefined) return Promise.reject(fail(c, "token_malformed", "bearer"));
+    return verifier.verifyAccessToken(token).then(userAuth, (error: unknown) => {
+      throw refused(c, error);
+    });
+  }
+
+  function authenticated(c: Context, next: Next, pending: Promise<AuthContext>): Promise<void> {
+    return pending.then((auth) => {
+      c.set("auth", auth);
+      return next();
+    });
+  }
+
+  // Not async: a cached token (the usual case) is answered with no promise of its own, the
+  // middleware returns `next()`. Failures are returned as rejections, never thrown.
   const middleware: MiddlewareHandler<{ Variables: OptionalAuthVariables }> =
-    async function authenticateMiddleware(c, next): Promise<void> {
-      const authorization = c.req.raw.headers.get("authorization");
-      const apiKey = apiKeyHeader === undefined ? null : c.req.raw.headers.get(apiKeyHeader);
+    function authenticateMiddleware(c, next): Promise<void> {
+      const headers = c.req.raw.headers;
+      const authorization = headers.get("authorization");
+      const apiKey = apiKeyHeader === undefined ? null : headers.get(apiKeyHeader);
       if (authorization === null && apiKey === null) {
-        if (optional) return await next();
-        throw fail(c, "credentials_missing", "none");
+        if (optional) return next();
+        return Promise.reject(fail(c, "credentials_missing", "none"));
       }
       if (authorization !== null && apiKey !== null) {
-        throw fail(c, "credentials_conflict", "both");
+        return Promise.reject(fail(c, "credentials_conflict", "both"));
       }
-      let auth: AuthContext;
-      if (apiKey !== null) {
-        auth = await viaApiKey(c, apiKey.trim());
-      } else {
-        const value = authorization as string;
-        if (value.length > MAX_HEADER) throw fail(c, "token_malformed", "bearer");
-        const space = value.indexOf(" ");
-        const credential = space < 0 ? "" : value.slice(space + 1).trim();
-        if (
-          space < 0 || value.slice(0, space).toLowerCase() !== "bearer" || credential === "" ||
-          credential.includes(" ")
-        ) {
-          throw fail(c, "token_malformed", "bearer");
+      if (apiKey !== null) return authenticated(c, next, viaApiKey(c, apiKey.trim()));
+      const value = authorization as string;
+      if (value.length > MAX_HEADER) return Promise.reject(fail(c, "token_malformed", "bearer"));
+      const space = value.indexOf(" ");
+      const credential = space < 0 ? "" : value.slice(space + 1).trim();
+      if (
+        space < 0 || value.slice(0, space).toLowerCase() !== "bearer" || credential === "" ||
+        credential.includes(" ")
+      ) {
+        return Promise.reject(fail(c, "token_malformed", "bearer"));
+      }
+      if (isApiKeyLike(credential)) return authenticated(c, next, viaApiKey(c, credential));
+      if (probe !== undefined) {
+        let hit: TokenClaims | Promise<TokenClaims> | undefined;
+        try {
+          hit = probe(credential);
+        } catch (error) {
+          return Promise.reject(refused(c, error));
         }
-        auth = isApiKeyLike(credential)
-          ? await viaApiKey(c, credential)
-          : await viaToken(c, credential);
+        if (hit !== undefined && !(hit instanceof Promise)) {
+          c.set("auth", userAuth(hit));
+          return next();
+        }
+        if (hit !== undefined) {
+          return authenticated(
+            c,
+            next,
+            hit.then(userAuth, (error: unknown) => {
+              throw refused(c, error);
+            }),
+          );
+        }
       }
-      c.set("auth", auth);
-      await next();
+      return authenticated(c, next, viaToken(c, credential));
     };
   return middleware;
 }

@@ -449,3 +449,82 @@ test("authenticate() logs to @plinth/logging's default logger when given none", 
   assert.equal(line.reason, "token_malformed");
   assert.equal(lines[0]!.includes("a.b.c"), false);
 });
+
+test("authenticate() answers a cached token synchronously, returning next() itself", async () => {
+  const mw = authenticate({ verifier, logger: { warn: () => {} }, now: clock });
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const sentinel = Promise.resolve();
+  app.get("/probe", async (c) => {
+    const returned = mw(c, () => sentinel);
+    // Read synchronously: on a cache hit c.var.auth is set before the middleware returns.
+    const user = c.get("auth")?.userId ?? null;
+    await returned;
+    return c.json({ same: returned === sentinel, user });
+  });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  const headers = { authorization: `Bearer ${accessToken}` };
+  // First request: not cached yet, verified asynchronously.
+  assert.deepEqual(await (await app.request("/probe", { headers })).json(), {
+    same: false,
+    user: null,
+  });
+  assert.deepEqual(await (await app.request("/probe", { headers })).json(), {
+    same: true,
+    user: "u1",
+  });
+});
+
+test("authenticate() shares one frozen c.var.auth per cached token", async () => {
+  const seen: unknown[] = [];
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.use(authenticate({ verifier, logger: { warn: () => {} }, now: clock }));
+  app.get("/", (c) => {
+    seen.push(c.var.auth);
+    return c.text("ok");
+  });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  const headers = { authorization: `Bearer ${accessToken}` };
+  for (let i = 0; i < 3; i++) assert.equal((await app.request("/", { headers })).status, 200);
+  assert.equal(seen.length, 3);
+  assert.equal(seen[1], seen[0]);
+  assert.equal(seen[2], seen[0]);
+  assert.equal(Object.isFrozen(seen[0]), true);
+});
+
+test("authenticate() still checks revocation on every cache hit, sync or async store", async () => {
+  for (const asyncStore of [false, true]) {
+    const backing = createMemoryTokenStore({ now: clock });
+    const shared = asyncStore
+      ? {
+        useRefreshToken: (jti: string, expiresAt: number, at: number) =>
+          Promise.resolve(backing.useRefreshToken(jti, expiresAt, at)),
+        revoke: (id: string, expiresAt: number) => Promise.resolve(backing.revoke(id, expiresAt)),
+        isRevoked: (id: string) => Promise.resolve(backing.isRevoked(id)),
+      }
+      : backing;
+    const issuing = createTokenIssuer({ ...issuerOptions, store: shared });
+    const checking = createTokenVerifier({ ...BASE, keys: [publicJwk], store: shared, now: clock });
+    const logs: Record<string, unknown>[] = [];
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.onError(problemHandler({ logger: { error: () => {} } }));
+    app.use(authenticate({
+      verifier: checking,
+      logger: { warn: (message, fields) => void logs.push({ message, ...fields }) },
+      now: clock,
+    }));
+    app.get("/", (c) => c.text(c.var.auth.userId ?? ""));
+    const pair = await issuing.generateTokenPair(subject);
+    const headers = { authorization: `Bearer ${pair.accessToken}` };
+    assert.equal((await app.request("/", { headers })).status, 200);
+    assert.equal((await app.request("/", { headers })).status, 200); // from the cache
+    assert.equal(checking.cached, 1);
+    // Revoked behind the verifier's back (another instance): only the store knows.
+    const { jti } = await checking.verifyAccessToken(pair.accessToken);
+    backing.revoke(jti, now + 60_000);
+    const res = await app.request("/", { headers });
+    assert.equal(res.status, 401, `async store: ${asyncStore}`);
+    assert.equal((await res.json()).code, "token_revoked");
+    assert.equal(logs.at(-1)?.["reason"], "token_revoked");
+    assert.equal(checking.cached, 0);
+  }
+});

@@ -5,6 +5,8 @@ import { toMilliseconds } from "./_duration.ts";
 import type { Jwk, JwkSet, SigningAlgorithm } from "./keys.ts";
 import { jwkEntry, type KeyEntry, secretBytes, secretEntry } from "./_keys.ts";
 import {
+  CACHE_PROBE,
+  type CacheProbe,
   type KeyResolver,
   localResolver,
   refreshAudienceOf,
@@ -370,7 +372,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     maxTokenLength: checkCount(options.maxTokenLength, "maxTokenLength", 8192),
     store,
   });
-  return {
+  const verifier: TokenVerifier = {
     verifyAccessToken(token: string): Promise<TokenClaims> {
       return core.verify(token, "access");
     },
@@ -391,4 +393,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return core.cached;
     },
   };
+  // For authenticate(): answers a cache hit without a promise. Not enumerable, not public API.
+  const probe: CacheProbe = (token) => core.peek(token);
+  Object.defineProperty(verifier, CACHE_PROBE, { value: probe });
+  return verifier;
 }

@@ -95,13 +95,21 @@ function checkCommon(
   return (policy ?? defaultPolicy) as Policy<string, string>;
 }
 
-function unauthenticated(c: Context, logger: RbacLogger, permission: string | undefined): never {
+function unauthenticatedError(
+  c: Context,
+  logger: RbacLogger,
+  permission: string | undefined,
+): AuthError {
   safeWarn(logger, "Access denied: not authenticated", {
     permission,
     method: c.req.method,
     path: c.req.path,
   });
-  throw new AuthError("credentials_missing", "Authentication is required for this route");
+  return new AuthError("credentials_missing", "Authentication is required for this route");
+}
+
+function unauthenticated(c: Context, logger: RbacLogger, permission: string | undefined): never {
+  throw unauthenticatedError(c, logger, permission);
 }
 
 /**
@@ -148,22 +156,36 @@ export function requirePermission<const P extends string = Permission>(
     throw new TypeError(`Cannot create ${where}: permission is not one of the policy's`);
   }
   const logger = options.logger ?? defaultLogger;
-  return async function requirePermissionMiddleware(c, next): Promise<void> {
+  // Decided once: the roles that hold the permission (definePolicy() policies are frozen), so a
+  // request costs one set lookup and, for a principal with scopes, one scan of them. A policy
+  // that is not frozen is asked on every request.
+  const granted = Object.isFrozen(policy) && Array.isArray(policy.roles)
+    ? new Set<string>(policy.roles.filter((r) => policy.hasPermission(r, permission)))
+    : undefined;
+  // Not async: an allowed request returns `next()` with no promise of its own; a denial is
+  // returned as a rejection.
+  return function requirePermissionMiddleware(c, next): Promise<void> {
     const auth = c.get("auth") as AuthContext | undefined;
-    if (auth === undefined) unauthenticated(c, logger, permission);
-    if (!isAllowed(auth, permission, { policy })) {
-      safeWarn(logger, "Permission denied", {
-        principal: principalOf(auth),
-        permission,
-        method: c.req.method,
-        path: c.req.path,
-      });
-      throw forbidden(`Permission ${permission} is required`, {
+    if (auth === undefined) return Promise.reject(unauthenticatedError(c, logger, permission));
+    if (
+      typeof auth === "object" && auth !== null &&
+      (granted === undefined ? policy.hasPermission(auth.role, permission) : granted.has(auth.role))
+    ) {
+      const scopes = auth.scopes as readonly string[] | undefined;
+      if (scopes === undefined || scopes.length === 0 || scopes.includes(permission)) return next();
+    }
+    safeWarn(logger, "Permission denied", {
+      principal: principalOf(auth),
+      permission,
+      method: c.req.method,
+      path: c.req.path,
+    });
+    return Promise.reject(
+      forbidden(`Permission ${permission} is required`, {
         code: "permission_denied",
         extensions: { permission },
-      });
-    }
-    await next();
+      }),
+    );
   };
 }
 

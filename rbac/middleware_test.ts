@@ -232,3 +232,34 @@ test("requirePermission() logs to @plinth/logging's default logger when given no
   ]);
   assert.equal(JSON.parse(lines[0]!).permission, "create_org");
 });
+
+test("requirePermission() lets an allowed request through synchronously, returning next() itself", async () => {
+  const mw = requirePermission("view_org", { logger: { warn: () => {} } });
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const sentinel = Promise.resolve();
+  app.get("/:role", (c) => {
+    c.set("auth", user(c.req.param("role")));
+    const returned = mw(c, () => sentinel);
+    returned.catch(() => {});
+    return c.json({ same: returned === sentinel });
+  });
+  assert.deepEqual(await (await app.request("/org_user")).json(), { same: true });
+  assert.deepEqual(await (await app.request("/guest")).json(), { same: false });
+});
+
+test("requirePermission() asks a policy that is not frozen on every request", async () => {
+  let allow = false;
+  const policy = {
+    ...definePolicy({}),
+    hasPermission: (): boolean => allow,
+  };
+  const app = appAs(user("org_user"));
+  app.get(
+    "/dyn",
+    requirePermission("view_org", { policy, logger: { warn: () => {} } }),
+    (c) => c.text("ok"),
+  );
+  assert.equal((await app.request("/dyn")).status, 403);
+  allow = true;
+  assert.equal((await app.request("/dyn")).status, 200);
+});
