@@ -28,8 +28,12 @@ export interface CoreSettings {
 }
 
 interface CacheEntry {
+  /** The whole token: the map's key is only its end (see {@linkcode cacheKey}). */
+  readonly token: string;
   readonly claims: TokenClaims;
   readonly until: number;
+  /** Hit since it was last passed over for eviction (second chance). */
+  used: boolean;
 }
 
 /**
@@ -142,6 +146,16 @@ function checkClaims(payload: JWTPayload, kind: TokenKind): TokenClaims {
   return Object.freeze(p) as unknown as TokenClaims;
 }
 
+/**
+ * The claims cache's key for a token: its last 32 characters (the end of the signature, at
+ * least 192 random bits), so that a lookup hashes 32 characters rather than the whole token,
+ * a new string on every request. An entry is used only when its whole token equals the one
+ * presented; a token that merely ends the same way is a miss.
+ */
+function cacheKey(token: string): string {
+  return token.length > 64 ? token.slice(-32) : token;
+}
+
 /** Verification shared by the token verifier and the issuer's refresh-token check. */
 export class VerifierCore {
   readonly #s: CoreSettings;
@@ -172,10 +186,26 @@ export class VerifierCore {
     this.#cache.clear();
   }
 
+  /**
+   * Drops the least recently used entry, approximately (the "second chance" clock): from the
+   * oldest inserted on, an entry hit since it was last passed over is kept, moved to the newest
+   * end and unmarked; the first one not hit is dropped. Each pass over an entry undoes one hit,
+   * so eviction costs O(1) amortised.
+   */
+  #evict(): void {
+    const cache = this.#cache;
+    for (const [key, entry] of cache) {
+      cache.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      cache.set(key, entry);
+    }
+  }
+
   /** Drops cached entries whose `jti` or `fam` is `id`. */
   forget(id: string): void {
-    for (const [token, entry] of this.#cache) {
-      if (entry.claims.jti === id || entry.claims.fam === id) this.#cache.delete(token);
+    for (const [key, entry] of this.#cache) {
+      if (entry.claims.jti === id || entry.claims.fam === id) this.#cache.delete(key);
     }
   }
 
@@ -194,18 +224,18 @@ export class VerifierCore {
    * its entry has passed its time; verify it with `verify`), else its claims once the store
    * says they are not revoked — directly when the store answers synchronously, as a promise
    * when it answers with one. Throws the `token_revoked` AuthError (synchronously, for a
-   * synchronous store) when revoked. A hit moves the entry to the most recently used end.
+   * synchronous store) when revoked. A hit marks the entry as used (see `#evict`).
    */
   peek(token: string): TokenClaims | Promise<TokenClaims> | undefined {
-    const hit = this.#cache.get(token);
-    if (hit === undefined) return undefined;
+    const key = cacheKey(token);
+    const hit = this.#cache.get(key);
+    if (hit === undefined || hit.token !== token) return undefined;
     if (hit.until > this.#s.now()) {
-      // Most recently used last: the first key of the map is the one to evict.
-      this.#cache.delete(token);
-      this.#cache.set(token, hit);
+      // Marked, not moved: a hit costs one lookup; #evict() gives marked entries a second chance.
+      hit.used = true;
       return this.#unlessRevoked(hit.claims, token, "access");
     }
-    this.#cache.delete(token);
+    this.#cache.delete(key);
     return undefined;
   }
 
@@ -255,8 +285,8 @@ export class VerifierCore {
         if (cache !== undefined) {
           const until = Math.min(claims.exp * 1000, now + s.cacheMaxAge);
           if (until > now) {
-            if (cache.size >= s.cacheSize) cache.delete(cache.keys().next().value as string);
-            cache.set(token, { claims, until });
+            if (cache.size >= s.cacheSize) this.#evict();
+            cache.set(cacheKey(token), { token, claims, until, used: false });
           }
         }
         return this.#unlessRevoked(claims, token, kind);
@@ -283,7 +313,8 @@ export class VerifierCore {
   }
 
   #refuse(token: string, kind: TokenKind): never {
-    this.#cache.delete(token);
+    const key = cacheKey(token);
+    if (this.#cache.get(key)?.token === token) this.#cache.delete(key);
     throw new AuthError("token_revoked", `Cannot verify ${kind} token: it has been revoked`);
   }
 }

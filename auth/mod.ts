@@ -51,3 +51,4 @@ export * from "./token_verifier.ts";
 export * from "./token_issuer.ts";
 export * from "./api_key.ts";
 export * from "./middleware.ts";
+export * from "./chain.ts";

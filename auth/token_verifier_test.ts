@@ -333,3 +333,42 @@ test("createTokenVerifier() takes an injected fetch for the JWKS", async () => {
   const other = (await stranger.generateTokenPair(subject)).accessToken;
   await assert.rejects(verifier.verifyAccessToken(other), { code: "token_invalid" });
 });
+
+test("createTokenVerifier() serves from the cache only the exact token that was verified", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now });
+  const { accessToken } = await issuer.generateTokenPair({ ...subject, role: "org_user" });
+  const claims = await verifier.verifyAccessToken(accessToken);
+  // Same signature (so the same end), another payload: must be verified, and fail.
+  const [header, , signature] = accessToken.split(".") as [string, string, string];
+  const forged = [
+    header,
+    btoa(JSON.stringify({ ...claims, role: "system_admin" })).replace(/=+$/, "")
+      .replace(/\+/g, "-").replace(/\//g, "_"),
+    signature,
+  ].join(".");
+  assert.notEqual(forged.slice(0, -32), accessToken.slice(0, -32));
+  assert.equal(forged.slice(-32), accessToken.slice(-32));
+  await assert.rejects(verifier.verifyAccessToken(forged), { code: "token_invalid" });
+  assert.equal(await verifier.verifyAccessToken(accessToken), claims); // still cached
+  assert.equal(verifier.cached, 1);
+});
+
+test("createTokenVerifier() keeps recently hit tokens when the cache is full", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now, cacheSize: 3 });
+  const pairs = await Promise.all([1, 2, 3, 4, 5].map(() => issuer.generateTokenPair(subject)));
+  const tokens = pairs.map((p) => p.accessToken);
+  const first = [];
+  for (const t of tokens.slice(0, 3)) first.push(await verifier.verifyAccessToken(t));
+  await verifier.verifyAccessToken(tokens[0]!); // hit 0
+  await verifier.verifyAccessToken(tokens[2]!); // hit 2
+  await verifier.verifyAccessToken(tokens[3]!); // full: evicts 1, the only one not hit
+  assert.equal(verifier.cached, 3);
+  assert.equal(await verifier.verifyAccessToken(tokens[0]!), first[0]);
+  assert.equal(await verifier.verifyAccessToken(tokens[2]!), first[2]);
+  assert.notEqual(await verifier.verifyAccessToken(tokens[1]!), first[1]); // verified again
+  assert.equal(verifier.cached, 3);
+});
