@@ -138,8 +138,10 @@ class Run<E extends Env, P extends string> {
  * `onError` option — at the step itself, exactly as Hono handles them between separate
  * handlers (`c.error` set, the earlier steps' `next()` resolving). A chain whose steps end
  * without a response is a handler that returned nothing: the app's notFound answers (Hono's
- * own chaining answers 500, "Context is not finalized"). Use it as the route's only handler
- * and with no `app.use` middleware matching the route, or the fast path is lost anyway.
+ * own chaining answers 500, "Context is not finalized"); and a step that calls `next()`
+ * without awaiting or returning it finds the rest already done when the rest was synchronous.
+ * Use it as the route's only handler and with no `app.use` middleware matching the route, or
+ * the fast path is lost anyway.
  *
  * @param steps The middlewares and, last, the handler, in order.
  * @param options Where errors are answered.

@@ -299,8 +299,9 @@ function keySource(
  * Creates a {@linkcode TokenVerifier}. It pins the algorithms to the keys, requires `exp`,
  * `iat`, `jti` and `sub`, checks `iss`, `aud` and `nbf` (with `clockTolerance`), keeps access
  * (`typ: at+jwt`) and refresh (`typ: refresh+jwt`, another audience) tokens apart, checks
- * revocations in `store` on every call, and caches verified access-token claims in a bounded
- * LRU keyed by the exact token, until the earlier of its `exp` and `cacheMaxAge`.
+ * revocations in `store` on every call, and caches verified access-token claims for the exact
+ * token (bounded: when full, roughly the least recently used entry goes first), until the
+ * earlier of its `exp` and `cacheMaxAge`.
  *
  * @param options Key source, issuer, audience and limits.
  * @returns The verifier.
