@@ -4,6 +4,7 @@ import { backoffDelay } from "./_backoff.ts";
 import { Gate } from "./_gate.ts";
 import { countStatements } from "./_sql_scan.ts";
 import { describeTarget, parseDatabaseUrl } from "./_target.ts";
+import { endsIdle, TERMINATE } from "./_sockets.ts";
 
 test("backoffDelay() doubles from baseDelay, caps at maxDelay and jitters in the upper half", () => {
   const settings = { baseDelay: 200, maxDelay: 5000 };
@@ -78,4 +79,17 @@ test("Gate hands slots over in order, times waiters out and reports idle", async
   await idle;
   assert.deepEqual(order, ["a", "b:timeout", "c:closed"]);
   assert.equal(gate.busy, 0);
+});
+
+test("endsIdle() takes only a chunk ending in ReadyForQuery with status idle as idle", () => {
+  const ready = (status: string): number[] => [0x5a, 0, 0, 0, 5, status.charCodeAt(0)];
+  const commandComplete = [0x43, 0, 0, 0, 13, ...new TextEncoder().encode("SELECT 1"), 0];
+  assert.equal(endsIdle(new Uint8Array([...commandComplete, ...ready("I")])), true);
+  assert.equal(endsIdle(new Uint8Array(ready("I"))), true);
+  assert.equal(endsIdle(new Uint8Array(ready("T"))), false, "in a transaction");
+  assert.equal(endsIdle(new Uint8Array(ready("E"))), false, "in a failed transaction");
+  assert.equal(endsIdle(new Uint8Array(ready("I").slice(1))), false, "split message");
+  assert.equal(endsIdle(new Uint8Array(commandComplete)), false);
+  assert.equal(endsIdle(new Uint8Array([])), false);
+  assert.deepEqual([...TERMINATE], [0x58, 0, 0, 0, 4]);
 });

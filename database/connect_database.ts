@@ -1,5 +1,7 @@
 import postgres from "postgres";
-import { connect as netConnect, type Socket } from "node:net";
+// node:timers, not the globals: on every runtime its timers have unref(), so the idle sweep never
+// keeps a process alive (Deno's global timers are numbers).
+import * as timers from "node:timers";
 import { resolve as resolvePath } from "node:path";
 import { serviceUnavailable } from "@plinth/errors";
 import { getContext, getLogger } from "@plinth/logging";
@@ -8,6 +10,7 @@ import { Gate } from "./_gate.ts";
 import { backoffDelay, sleep } from "./_backoff.ts";
 import { describeTarget, parseDatabaseUrl, type Target } from "./_target.ts";
 import { type EmbeddedServer, startEmbedded } from "./_embedded.ts";
+import { SocketBook, socketFactory, TERMINATE, type TrackedSocket } from "./_sockets.ts";
 
 /**
  * The logger plinth writes to: any object with these four methods, such as a `Logger` from
@@ -119,7 +122,15 @@ export interface ConnectDatabaseOptions {
   readonly ssl?: SslMode | undefined;
   /** Largest number of connections (1 when embedded). @default {25} */
   readonly max?: number | undefined;
-  /** Close a connection idle this long; 0 keeps idle connections open. @default {60000} */
+  /**
+   * Close a connection idle this long; 0 keeps idle connections open. plinth closes them itself
+   * (postgres.js's idle timer costs a timer per query): a connection is closed, with PostgreSQL's
+   * Terminate message, only when it has sent and received nothing for this long, its server is
+   * idle outside a transaction, and no query, transaction, reserved connection or cursor holds
+   * or waits for a connection of the pool; so between 1 and 1.25 times this after its last use,
+   * once the pool is quiet. Over TLS the driver's own idle timer applies. Never closes the
+   * connection of `sql.listen()` or `sql.subscribe()`. @default {60000}
+   */
   readonly idleTimeout?: number | undefined;
   /** Close (and replace) a connection after this long; 0 for no limit. @default {1800000} */
   readonly maxLifetime?: number | undefined;
@@ -303,6 +314,43 @@ interface QueryInternals {
   handler: unknown;
   executed: boolean;
   readonly strings: readonly string[] | string;
+  /** Set on a cursor (`cursor()`) before it executes. */
+  readonly cursorFn?: unknown;
+  /** plinth's state of the query, set when it is instrumented. */
+  [RUN]?: QueryRun;
+}
+
+/** The key of plinth's state on a postgres.js query. */
+const RUN: unique symbol = Symbol("plinth.run");
+
+/**
+ * What plinth keeps per query: one object, and no closure. The driver calls the query's
+ * `handle`, `resolve` and `reject` as methods, so plinth's replacements are functions shared by
+ * every query that find this state through `this`.
+ */
+class QueryRun {
+  /** 0: made, 1: asked for a slot, 2: running (holding a slot), 3: settled. */
+  state = 0;
+  /** When it started waiting for a slot (-1: it did not wait). */
+  queuedAt = -1;
+  /** When it was handed to the driver (-1: not timed, the slow-query log is off). */
+  startedAt = -1;
+  /** The driver instance it ran on. */
+  generation = 0;
+  /** Its index in the pool's running queries (-1: none). */
+  slot = -1;
+  /** The caller's request context, for the slow-query log. */
+  context: Readonly<Record<string, unknown>> | undefined = undefined;
+  /** The driver's own settle functions, which plinth's replace while it runs. */
+  resolve: ((value: unknown) => void) | undefined = undefined;
+  reject: ((error: unknown) => void) | undefined = undefined;
+  readonly pool: Pool;
+  readonly query: QueryInternals;
+
+  constructor(pool: Pool, query: QueryInternals) {
+    this.pool = pool;
+    this.query = query;
+  }
 }
 
 /** The parts of a postgres.js instance's parsed options plinth shares between instances. */
@@ -474,6 +522,19 @@ function targetOf(
   };
 }
 
+/**
+ * Whether plinth closes idle connections itself rather than postgres.js: for plain connections
+ * with an idle timeout. Over TLS the bytes plinth's sockets see are encrypted, so the driver's
+ * own idle timer stays in charge.
+ */
+function ownsIdle(
+  settings: Settings,
+  target: Target,
+  sslExplicit: boolean,
+): boolean {
+  return settings.idleTimeout > 0 && sslOf(settings, target, sslExplicit) === false;
+}
+
 function sslOf(
   settings: Settings,
   target: Target,
@@ -534,7 +595,13 @@ class Pool implements Database {
   readonly sql: postgres.Sql;
   readonly target: string;
   readonly embedded: boolean;
-  #inner: postgres.Sql;
+  /**
+   * The current driver instance, in a plain object the per-query wrapper captures. With
+   * `Reflect.apply(pool.#inner, …)` there instead (a private field read per query), V8 (Node
+   * and Deno) promoted several megabytes of short-lived query objects per scavenge, which then
+   * cost mark-compacts: the largest part of plinth's overhead in the benchmark.
+   */
+  readonly #driver: { sql: postgres.Sql };
   /** The current instance's dispatcher, and those of every instance made so far. */
   #handler: unknown;
   #handlers = new WeakSet<object>();
@@ -543,11 +610,22 @@ class Pool implements Database {
   #recycling = false;
   #typesKnown = false;
   #retiring = new Set<Promise<void>>();
-  #running = new Set<QueryInternals>();
+  /**
+   * The queries the driver is running, one slot each (at most `max`: each holds a slot of the
+   * gate), with a stack of the free slots: cheaper per query than a Set on Bun, where adding and
+   * deleting a query object costs more than the rest of plinth's wrapper.
+   */
+  #running: (QueryInternals | undefined)[];
+  #free: number[];
   #makeInner: (fetchTypes: boolean) => postgres.Sql;
   #settings: Settings;
   #gate: Gate;
-  #open: { count: number };
+  #book: SocketBook;
+  #ownsIdle: boolean;
+  /** The idle sweep's timer, when plinth closes idle connections itself. */
+  #sweeper: ReturnType<typeof timers.setInterval> | undefined;
+  /** Gate slots the sweep holds while idle connections close. */
+  #sweeping = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   #server: EmbeddedServer | undefined;
@@ -556,19 +634,34 @@ class Pool implements Database {
     makeInner: (fetchTypes: boolean) => postgres.Sql,
     settings: Settings,
     target: string,
-    open: { count: number },
+    book: SocketBook,
+    ownsIdle: boolean,
     server: EmbeddedServer | undefined,
   ) {
     this.#makeInner = makeInner;
-    this.#inner = makeInner(true);
-    this.#handler = this.#adopt(this.#inner);
     this.#settings = settings;
+    this.#book = book;
+    this.#ownsIdle = ownsIdle;
+    this.#driver = { sql: makeInner(true) };
+    this.#handler = this.#adopt(this.#inner);
     this.#gate = new Gate(settings.max, settings.queueTimeout);
-    this.#open = open;
+    this.#running = Array.from({ length: settings.max }, () => undefined);
+    this.#free = Array.from({ length: settings.max }, (_, i) => settings.max - 1 - i);
     this.#server = server;
     this.target = target;
     this.embedded = server !== undefined;
     this.sql = Pool.#wrap(this);
+    if (ownsIdle) {
+      this.#sweeper = timers.setInterval(
+        () => this.#sweep(),
+        Math.max(1, settings.idleTimeout / SWEEPS),
+      );
+      this.#sweeper.unref();
+    }
+  }
+
+  get #inner(): postgres.Sql {
+    return this.#driver.sql;
   }
 
   #logger(): DatabaseLogger {
@@ -589,8 +682,8 @@ class Pool implements Database {
         code: "database_busy",
         extensions: {
           pool: {
-            open: this.#open.count,
-            busy: this.#gate.busy,
+            open: this.#book.count,
+            busy: this.#gate.busy - this.#sweeping,
             max: this.#settings.max,
           },
         },
@@ -600,9 +693,10 @@ class Pool implements Database {
 
   /** The tagged template handed to callers: postgres.js's, with every query instrumented. */
   static #wrap(pool: Pool): postgres.Sql {
+    const driver = pool.#driver;
     // `arguments` rather than rest parameters: no array per query on the hot path.
     const sql = function (first: unknown): unknown {
-      const result = Reflect.apply(pool.#inner, undefined, arguments);
+      const result = Reflect.apply(driver.sql, undefined, arguments);
       if (isTemplate(first)) pool.#instrument(result as QueryInternals);
       return result;
     };
@@ -622,6 +716,9 @@ class Pool implements Database {
         pool.#instrument(query as QueryInternals);
         return query;
       },
+      // Through plinth's sql, not the driver's: in the gate like any other query.
+      notify: (channel: string, payload: string): Promise<unknown> =>
+        (sql as unknown as postgres.Sql)`select pg_notify(${channel}, ${String(payload)})`,
       begin: (...args: unknown[]): Promise<unknown> =>
         pool.#hold(() => (pool.#inner.begin as (...a: unknown[]) => Promise<unknown>)(...args)),
       reserve: (): Promise<postgres.ReservedSql> => pool.#reserve(),
@@ -635,97 +732,138 @@ class Pool implements Database {
 
   /** Remembers an instance's dispatcher, so queries made for it can be moved to a newer one. */
   #adopt(inner: postgres.Sql): unknown {
+    if (this.#ownsIdle) this.#book.owners.add(inner.options);
     const handler = handlerOf(inner);
     if (typeof handler === "function") this.#handlers.add(handler);
     return handler;
   }
 
   /**
-   * Routes a postgres.js query through the gate and the slow-query timer. One closure scope per
-   * query holds its state; no timer, no promise and no extra turn unless it has to wait for a slot.
+   * Routes a postgres.js query through the gate and the slow-query timer: one state object per
+   * query, no closure, no timer, no promise and no extra turn unless it has to wait for a slot.
    */
   #instrument(query: QueryInternals): void {
     if (
       typeof query?.handle !== "function" || typeof query.reject !== "function" ||
       typeof query.resolve !== "function" || typeof query.handler !== "function"
     ) return;
-    // 0: made, 1: asked for a slot, 2: running (holding a slot), 3: settled.
-    let state = 0;
-    let queuedAt = -1;
-    let startedAt = 0;
-    let generation = 0;
-    let running = this.#running;
-    let context: Readonly<Record<string, unknown>> | undefined;
-    let resolve: (value: unknown) => void;
-    let reject: (error: unknown) => void;
-    const settle = (): boolean => {
-      if (state !== 2) return false;
-      state = 3;
-      const elapsed = performance.now() - startedAt;
-      running.delete(query);
-      this.#gate.release();
+    query[RUN] = new QueryRun(this, query);
+    query.handle = Pool.#handle;
+  }
+
+  /** The query's `handle()`: asks for a slot (the driver calls it when the query is awaited). */
+  static #handle = function (this: QueryInternals): void {
+    const run = this[RUN];
+    if (run === undefined || run.state !== 0) return;
+    run.state = 1;
+    const pool = run.pool;
+    if (pool.#closed) return this.reject(pool.#closedError());
+    // The caller's request context, for the slow-query log: the driver settles queries from
+    // its socket's callbacks, outside it.
+    if (pool.#settings.slowQueryMs !== Infinity) run.context = getContext();
+    if (pool.#gate.tryAcquire()) return pool.#run(run);
+    run.queuedAt = performance.now();
+    pool.#gate.wait(
+      // A slot is freed while the driver settles a query, before that connection is idle
+      // again: dispatch once the driver is done, or it would pipeline onto a busy connection.
+      () => queueMicrotask(() => pool.#run(run)),
+      (reason) =>
+        this.reject(
+          reason === "timeout" ? pool.#queueTimeoutError() : pool.#closedError(),
+        ),
+    );
+  };
+
+  /** Hands the query, holding a slot, to the driver; the slot is freed when the driver settles it. */
+  #run(run: QueryRun): void {
+    const query = run.query;
+    run.state = 2;
+    // No clock read when the slow-query log is off.
+    if (this.#settings.slowQueryMs !== Infinity) run.startedAt = performance.now();
+    // A query made before the driver instance was replaced (say, waiting in the queue during a
+    // restart) goes to the current one, not to the retired one that refuses it.
+    if (query.handler !== this.#handler && this.#handlers.has(query.handler as object)) {
+      query.handler = this.#handler;
+    }
+    run.generation = this.#generation;
+    const slot = this.#free.pop();
+    if (slot !== undefined) {
+      run.slot = slot;
+      this.#running[slot] = query;
+    }
+    // The driver settles a query through these two (no promise reaction needed to notice).
+    // Replaced here, not earlier: a cursor replaces them before it executes.
+    run.resolve = query.resolve;
+    run.reject = query.reject;
+    if (query.cursorFn === undefined) {
+      query.resolve = Pool.#resolve;
+      query.reject = Pool.#reject;
+    } else {
+      // An iterated cursor assigns both again before each batch: keep what it assigns as the
+      // driver's own, so the slot is still freed when it ends.
+      for (const key of ["resolve", "reject"] as const) {
+        Object.defineProperty(query, key, {
+          configurable: true,
+          enumerable: true,
+          get: () => key === "resolve" ? Pool.#resolve : Pool.#reject,
+          set: (fn: (value: unknown) => void) => {
+            run[key] = fn;
+          },
+        });
+      }
+    }
+    // What postgres.js's own handle() does, minus its async wrapper and its `await 1`: a
+    // failure to dispatch (its #1154: a TypeError from nextWrite when the server restarts with
+    // queries in flight) would reject that wrapper's promise, which nobody observes. Here it
+    // rejects the query instead.
+    query.executed = true;
+    try {
+      (query.handler as (q: QueryInternals) => unknown)(query);
+    } catch (error) {
+      query.reject(error);
+    }
+  }
+
+  /** The running query's `resolve()`. */
+  static #resolve = function (this: QueryInternals, value: unknown): void {
+    const run = this[RUN] as QueryRun;
+    (run.resolve as (value: unknown) => void)(value);
+    const pool = run.pool;
+    if (pool.#settle(run) && !pool.#typesKnown) pool.#learnedTypes(run.generation);
+  };
+
+  /** The running query's `reject()`. */
+  static #reject = function (this: QueryInternals, error: unknown): void {
+    const run = this[RUN] as QueryRun;
+    (run.reject as (error: unknown) => void)(error);
+    const pool = run.pool;
+    if (pool.#settle(run) && isConnectionError(error)) {
+      const lost = run.generation;
+      queueMicrotask(() => pool.#recycle(lost));
+    }
+  };
+
+  /** Frees a settled query's slot and logs it when slow; false when it was settled already. */
+  #settle(run: QueryRun): boolean {
+    if (run.state !== 2) return false;
+    run.state = 3;
+    if (run.slot >= 0) {
+      this.#running[run.slot] = undefined;
+      this.#free.push(run.slot);
+    }
+    this.#gate.release();
+    if (run.startedAt >= 0) {
+      const elapsed = performance.now() - run.startedAt;
       if (elapsed > this.#settings.slowQueryMs) {
-        this.#slow(query, elapsed, queuedAt < 0 ? 0 : startedAt - queuedAt, context);
+        this.#slow(
+          run.query,
+          elapsed,
+          run.queuedAt < 0 ? 0 : run.startedAt - run.queuedAt,
+          run.context,
+        );
       }
-      return true;
-    };
-    // Hands the query, holding a slot, to the driver; the slot is freed when the driver settles it.
-    const run = (): void => {
-      state = 2;
-      startedAt = performance.now();
-      // A query made before the driver instance was replaced (say, waiting in the queue during a
-      // restart) goes to the current one, not to the retired one that refuses it.
-      if (query.handler !== this.#handler && this.#handlers.has(query.handler as object)) {
-        query.handler = this.#handler;
-      }
-      generation = this.#generation;
-      running = this.#running;
-      running.add(query);
-      // The driver settles a query through these two (no promise reaction needed to notice).
-      // Wrapped here, not earlier: a cursor replaces them before it executes.
-      resolve = query.resolve;
-      reject = query.reject;
-      query.resolve = (value: unknown): void => {
-        resolve(value);
-        if (settle() && !this.#typesKnown) this.#learnedTypes(generation);
-      };
-      query.reject = (error: unknown): void => {
-        reject(error);
-        if (settle() && isConnectionError(error)) {
-          const lost = generation;
-          queueMicrotask(() => this.#recycle(lost));
-        }
-      };
-      // What postgres.js's own handle() does, minus its async wrapper and its `await 1`: a
-      // failure to dispatch (its #1154: a TypeError from nextWrite when the server restarts with
-      // queries in flight) would reject that wrapper's promise, which nobody observes. Here it
-      // rejects the query instead.
-      query.executed = true;
-      try {
-        (query.handler as (q: QueryInternals) => unknown)(query);
-      } catch (error) {
-        query.reject(error);
-      }
-    };
-    query.handle = (): void => {
-      if (state !== 0) return;
-      state = 1;
-      if (this.#closed) return query.reject(this.#closedError());
-      // The caller's request context, for the slow-query log: the driver settles queries from
-      // its socket's callbacks, outside it.
-      context = getContext();
-      if (this.#gate.tryAcquire()) return run();
-      queuedAt = performance.now();
-      this.#gate.wait(
-        // A slot is freed while the driver settles a query, before that connection is idle
-        // again: dispatch once the driver is done, or it would pipeline onto a busy connection.
-        () => queueMicrotask(run),
-        (reason) =>
-          query.reject(
-            reason === "timeout" ? this.#queueTimeoutError() : this.#closedError(),
-          ),
-      );
-    };
+    }
+    return true;
   }
 
   /**
@@ -820,9 +958,9 @@ class Pool implements Database {
       return;
     }
     const old = this.#inner;
-    const stranded = this.#running;
-    this.#running = new Set();
-    this.#inner = this.#makeInner(!this.#typesKnown);
+    // Every query running now runs on the old instance.
+    const stranded = this.#running.filter((query) => query !== undefined);
+    this.#driver.sql = this.#makeInner(!this.#typesKnown);
     if (this.#typesKnown) shareTypes(old, this.#inner);
     this.#handler = this.#adopt(this.#inner);
     this.#generation++;
@@ -833,7 +971,8 @@ class Pool implements Database {
       .catch(() => {})
       .finally(() => this.#retiring.delete(retiring));
     this.#retiring.add(retiring);
-    // Whatever the old pool has not settled by then it never will: reject it, free its slot.
+    // Whatever the old pool has not settled by then it never will: reject it, free its slot
+    // (rejecting a query that has settled meanwhile does nothing).
     const timer = setTimeout(() => {
       for (const query of stranded) {
         query.reject(
@@ -847,6 +986,55 @@ class Pool implements Database {
     (timer as { unref?: () => void }).unref?.();
     this.#logger().warn("Lost a database connection: replacing the pool", {
       target: this.target,
+    });
+  }
+
+  /**
+   * Closes idle connections: plinth's replacement for the driver's idle timer, which postgres.js
+   * re-arms (a clearTimeout and a setTimeout) on every query. Runs every `idleTimeout / SWEEPS`
+   * and closes a connection of the current driver instance only when all of these hold:
+   *
+   * 1. nothing holds or waits for a slot of the gate: no query, transaction, reserved
+   *    connection or cursor is in plinth's hands (they all hold a slot until they settle);
+   * 2. the connection has neither sent nor received a byte for at least `idleTimeout`;
+   * 3. the last bytes it received are a ReadyForQuery with status idle (not in a transaction),
+   *    and it sent nothing since: the server has answered everything it was asked.
+   *
+   * The sweep then holds every free slot until the connections have closed (each sent
+   * PostgreSQL's Terminate and ended; destroyed after `CLOSE_BOUND` ms), so no new query is
+   * handed to the driver while it could still route one to a closing connection; the driver
+   * sees a clean close and opens a new connection when it next needs one.
+   */
+  #sweep(): void {
+    const book = this.#book;
+    book.tick++;
+    if (
+      this.#closed || this.#sweeping !== 0 || this.#gate.busy !== 0 || this.#gate.queued !== 0
+    ) return;
+    const owner = this.#inner.options as unknown as object;
+    let idle: TrackedSocket[] | undefined;
+    for (const entry of book.tracked) {
+      if (entry.owner === owner && entry.ready && book.tick - entry.io > SWEEPS) {
+        (idle ??= []).push(entry);
+      }
+    }
+    if (idle === undefined) return;
+    while (this.#gate.tryAcquire()) this.#sweeping++;
+    let left = idle.length;
+    const closed = (): void => {
+      if (--left !== 0) return;
+      const held = this.#sweeping;
+      this.#sweeping = 0;
+      for (let i = 0; i < held; i++) this.#gate.release();
+    };
+    for (const entry of idle) {
+      book.tracked.delete(entry);
+      closeIdle(entry, closed);
+    }
+    this.#logger().debug("Closed idle database connections", {
+      target: this.target,
+      closed: idle.length,
+      idle_timeout_ms: this.#settings.idleTimeout,
     });
   }
 
@@ -895,8 +1083,8 @@ class Pool implements Database {
 
   stats(): PoolStats {
     return {
-      open: this.#open.count,
-      busy: this.#gate.busy,
+      open: this.#book.count,
+      busy: this.#gate.busy - this.#sweeping,
       queued: this.#gate.queued,
       max: this.#settings.max,
     };
@@ -914,6 +1102,7 @@ class Pool implements Database {
 
   async #shutdown(timeout: number): Promise<void> {
     this.#closed = true;
+    if (this.#sweeper !== undefined) timers.clearInterval(this.#sweeper);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const drained = await Promise.race([
       this.#gate.idle().then(() => true),
@@ -927,7 +1116,7 @@ class Pool implements Database {
         "Closing the database: terminating queries still running",
         {
           target: this.target,
-          busy: this.#gate.busy,
+          busy: this.#gate.busy - this.#sweeping,
           queued: this.#gate.queued,
           timeout_ms: timeout,
         },
@@ -938,10 +1127,45 @@ class Pool implements Database {
       await this.#inner.end({ timeout: 0 });
       await Promise.all([...this.#retiring]);
     } finally {
-      this.#open.count = 0;
+      this.#book.count = 0;
+      this.#book.tracked.clear();
       await this.#server?.close();
     }
   }
+}
+
+/** Idle sweeps per `idleTimeout`: a connection closes between 1 and 1.25 idle timeouts after its last byte. */
+const SWEEPS = 4;
+
+/** How long an idle connection being closed may take to close before its socket is destroyed. */
+const CLOSE_BOUND = 1_000;
+
+/**
+ * Closes an idle connection: sends Terminate and ends the socket, destroys it if it has not
+ * closed within `CLOSE_BOUND`, and calls `done` once (when the driver has seen it close).
+ */
+function closeIdle(entry: TrackedSocket, done: () => void): void {
+  const socket = entry.socket;
+  let finished = false;
+  let grace: ReturnType<typeof timers.setTimeout> | undefined;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    timers.clearTimeout(bound);
+    if (grace !== undefined) timers.clearTimeout(grace);
+    done();
+  };
+  // Registered after the driver's own close listener, so it runs once the driver has moved the
+  // connection to its closed ones.
+  socket.once("close", finish);
+  const bound = timers.setTimeout(() => {
+    socket.destroy();
+    // A destroyed socket emits close on a later turn; do not wait for it forever.
+    grace = timers.setTimeout(finish, 100);
+    grace.unref();
+  }, CLOSE_BOUND);
+  bound.unref();
+  socket.end(TERMINATE);
 }
 
 /** Gives a new driver instance the array types an older one read from the server. */
@@ -953,50 +1177,6 @@ function shareTypes(from: postgres.Sql, to: postgres.Sql): void {
   if (source.shared?.typeArrayMap && target.shared?.typeArrayMap) {
     Object.assign(target.shared.typeArrayMap, source.shared.typeArrayMap);
   }
-}
-
-/**
- * Starts a TCP (or Unix socket) connection and hands it to postgres.js at once (it queues the
- * first writes until connected, and its own connect timer and error handling apply), counting
- * the sockets that are open.
- */
-function socketFactory(target: Target, open: { count: number }): () => Socket {
-  return () => {
-    const socket = target.path
-      ? netConnect({
-        path: `${target.host.replace(/\/$/, "")}/.s.PGSQL.${target.port}`,
-      })
-      : netConnect({ host: target.host, port: target.port });
-    // postgres.js writes from a timer (its nextWrite); a write that throws there (a socket the
-    // server just closed: its #1154) would be uncatchable. Turn it into the socket's error event,
-    // which the driver handles by failing the connection's queries.
-    const write = socket.write;
-    // `arguments`, not rest parameters: this runs once per query, so no array per call.
-    socket.write = function (this: Socket): boolean {
-      try {
-        return Reflect.apply(write, this, arguments);
-      } catch (error) {
-        socket.destroy(error instanceof Error ? error : new Error(String(error)));
-        return false;
-      }
-    } as Socket["write"];
-    // postgres.js removes every listener when a connection closes, so an error the socket emits
-    // afterwards ("ended by the other party" from a late write) would be an uncaught exception.
-    // Keep one listener that survives: the driver has already failed that connection's queries.
-    const ignoreLate = (): void => {};
-    socket.on("error", ignoreLate);
-    const removeAll = socket.removeAllListeners;
-    socket.removeAllListeners = function (this: Socket, ...args: unknown[]): Socket {
-      (removeAll as (...a: unknown[]) => Socket).apply(this, args);
-      if (args.length === 0 || args[0] === "error") this.on("error", ignoreLate);
-      return this;
-    } as Socket["removeAllListeners"];
-    socket.once("connect", () => {
-      open.count++;
-      socket.once("close", () => open.count--);
-    });
-    return socket;
-  };
 }
 
 function noticeHandler(
@@ -1018,7 +1198,7 @@ function driverOptions(
   target: Target,
   sslExplicit: boolean,
   max: number,
-  open: { count: number },
+  book: SocketBook,
   fetchTypes: boolean,
 ): postgres.Options<Record<string, never>> {
   const connection: Record<string, string | number> = {
@@ -1036,7 +1216,11 @@ function driverOptions(
     ...(target.password === undefined ? {} : { password: target.password }),
     ssl: sslOf(settings, target, sslExplicit),
     max,
-    idle_timeout: settings.idleTimeout > 0 ? settings.idleTimeout / 1000 : 0,
+    // plinth closes idle plain connections itself (see Pool's #sweep): the driver's idle timer
+    // is re-armed on every query, which costs more than the query's own work on Deno and Bun.
+    idle_timeout: settings.idleTimeout > 0 && !ownsIdle(settings, target, sslExplicit)
+      ? settings.idleTimeout / 1000
+      : 0,
     max_lifetime: settings.maxLifetime > 0 ? settings.maxLifetime / 1000 : null,
     connect_timeout: settings.connectTimeout / 1000,
     connection,
@@ -1048,7 +1232,7 @@ function driverOptions(
         maxDelay: reconnectCap,
       }) /
       1000,
-    socket: socketFactory(target, open),
+    socket: socketFactory(target, book),
   } as postgres.Options<Record<string, never>>;
 }
 
@@ -1058,10 +1242,10 @@ async function probe(
   target: Target,
   sslExplicit: boolean,
 ): Promise<void> {
-  const open = { count: 0 };
+  const book = new SocketBook();
   // No array-type read here: it would be one more internal query a dropped connection could
   // fail where nothing observes it.
-  const sql = postgres(driverOptions(settings, target, sslExplicit, 1, open, false));
+  const sql = postgres(driverOptions(settings, target, sslExplicit, 1, book, false));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const query = sql`select 1`;
   try {
@@ -1205,15 +1389,16 @@ export async function connectDatabase(
       await sleep(delay);
     }
   }
-  const open = { count: 0 };
+  const book = new SocketBook();
   const db = new Pool(
     (fetchTypes) =>
       postgres(
-        driverOptions(settings, target, sslExplicit, settings.max, open, fetchTypes),
+        driverOptions(settings, target, sslExplicit, settings.max, book, fetchTypes),
       ),
     settings,
     where,
-    open,
+    book,
+    ownsIdle(settings, target, sslExplicit),
     server,
   );
   try {

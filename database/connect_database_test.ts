@@ -385,3 +385,131 @@ test("Database applies statementTimeout and applicationName to every connection"
   assert.deepEqual({ ...row }, { a: name, s: "100ms" });
   await assert.rejects(db.sql`select pg_sleep(1)`, { code: "57014" });
 });
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Backends of `name` (an application_name) as the server sees them, by state. */
+async function backends(
+  db: { sql: import("postgres").Sql },
+  name: string,
+): Promise<{ state: string; query: string }[]> {
+  return [
+    ...(await db.sql<{ state: string; query: string }[]>`
+      select state, query from pg_stat_activity where application_name = ${name}`),
+  ];
+}
+
+test("Database closes idle connections after idleTimeout, with Terminate, and reopens on demand", async (t) => {
+  if (!(await needServer(t))) return;
+  const name = uniqueName("idle");
+  const logger = quiet();
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 3,
+    idleTimeout: 200,
+    applicationName: name,
+    logger,
+  });
+  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  try {
+    assert.equal(db.stats().open, 3);
+    assert.equal((await backends(observer, name)).length, 3);
+    // A query longer than idleTimeout: nothing is closed while it runs, not even the two
+    // connections that sit idle meanwhile.
+    const long = db.sql`select pg_sleep(0.6) as slept`.execute();
+    await sleep(450);
+    assert.equal(db.stats().open, 3, "no connection closed while a query runs");
+    assert.equal((await backends(observer, name)).length, 3);
+    assert.equal((await long).length, 1);
+    // Quiet pool: every connection closes between 1 and 1.25 idle timeouts after its last byte.
+    const deadline = performance.now() + 2_000;
+    while (db.stats().open > 0 && performance.now() < deadline) await sleep(20);
+    assert.equal(db.stats().open, 0);
+    assert.deepEqual(db.stats(), { open: 0, busy: 0, queued: 0, max: 3 });
+    await sleep(50);
+    assert.deepEqual(await backends(observer, name), [], "the server ended every backend");
+    assert.ok(
+      logger.lines.some((l) => l.message === "Closed idle database connections"),
+    );
+    // The driver opens a connection again on the next query.
+    const rows = await Promise.all([1, 2, 3, 4].map((n) => db.sql`select ${n}::int as n`));
+    assert.deepEqual(rows.map((r) => r[0]?.n), [1, 2, 3, 4]);
+    assert.ok(db.stats().open >= 1);
+  } finally {
+    await db.close();
+    await observer.close();
+  }
+});
+
+test("Database never closes a connection held by a transaction, a reserved connection or a cursor", async (t) => {
+  if (!(await needServer(t))) return;
+  const name = uniqueName("idlehold");
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 3,
+    idleTimeout: 100,
+    applicationName: name,
+    logger: quiet(),
+  });
+  try {
+    // Each holds its connection silent for 3-4 idle timeouts, then uses it again.
+    const total = await db.transaction(async (tx) => {
+      await tx`select 1`;
+      await sleep(400);
+      assert.equal(db.stats().open, 3, "nothing closed while a transaction is open");
+      const [row] = await tx`select 40 + 2 as total`;
+      return row?.total;
+    });
+    assert.equal(total, 42);
+    assert.equal(db.stats().busy, 0);
+    const reserved = await db.sql.reserve();
+    try {
+      await reserved`select 1`;
+      await sleep(400);
+      assert.equal(db.stats().open, 3, "nothing closed while a connection is reserved");
+      const [row] = await reserved`select 'still here' as s`;
+      assert.equal(row?.s, "still here");
+    } finally {
+      reserved.release();
+    }
+    const seen: number[] = [];
+    for await (
+      const batch of db.sql`select n from generate_series(1, 3) as n`.cursor(1)
+    ) {
+      seen.push(batch[0]?.n as number);
+      await sleep(300);
+      assert.equal(db.stats().busy, 1, "the cursor holds its slot between batches");
+    }
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(db.stats().busy, 0, "the cursor freed its slot when it ended");
+    assert.equal(db.stats().open, 3);
+  } finally {
+    await db.close();
+  }
+});
+
+test("Database keeps the connection of sql.listen() open while the pool closes idle ones", async (t) => {
+  if (!(await needServer(t))) return;
+  const name = uniqueName("idlelisten");
+  const channel = uniqueName("chan");
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 2,
+    idleTimeout: 100,
+    applicationName: name,
+    logger: quiet(),
+  });
+  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  try {
+    const received: string[] = [];
+    await db.sql.listen(channel, (payload) => void received.push(payload));
+    await sleep(500);
+    const left = await backends(observer, name);
+    assert.equal(left.length, 1, "only the listening connection is left");
+    assert.match(left[0]?.query ?? "", /^listen /i);
+    await db.sql.notify(channel, "after idle");
+    const deadline = performance.now() + 2_000;
+    while (received.length === 0 && performance.now() < deadline) await sleep(20);
+    assert.deepEqual(received, ["after idle"]);
+  } finally {
+    await db.close();
+    await observer.close();
+  }
+});
