@@ -141,12 +141,10 @@ test("chain() with onError answers exactly as Hono's own chaining of the same st
   assert.equal(compared, (1 + 11 + 121) * 5);
 });
 
-test("chain() without onError gives the same responses when no step works after next()", async () => {
+test("chain() without onError gives the same responses when no step changes it after next()", async () => {
   // Without onError an error leaves the chain, so a step's code after `await next()` does not
   // run on an error further in; the responses are still the app's onError's.
-  const names = Object.keys(MIDDLEWARES).filter((n) =>
-    !["post", "replace", "async", "twice"].includes(n)
-  );
+  const names = Object.keys(MIDDLEWARES).filter((n) => !["post", "replace", "twice"].includes(n));
   let compared = 0;
   for (const seq of sequences(names, 2)) {
     for (const [handlerName, handler] of Object.entries(HANDLERS)) {
@@ -159,7 +157,7 @@ test("chain() without onError gives the same responses when no step works after 
       compared++;
     }
   }
-  assert.equal(compared, (1 + 7 + 49) * 5);
+  assert.equal(compared, (1 + 8 + 64) * 5);
 });
 
 test("chain() of synchronous steps answers without a promise; Hono's chaining does not", () => {
