@@ -5,17 +5,18 @@
 //    and a cold raw pool for scale (the slow path prewarming avoids).
 // The two sides alternate round by round and the medians are compared, with the process's CPU
 // time beside the wall time (the database server's work is not in it), so a busy machine skews
-// both sides alike. BENCH_ROUNDS sets the rounds of case 1 (default 5).
+// both sides alike. BENCH_ROUNDS sets the rounds of case 1 (default 9).
 // Case 1 also runs raw postgres.js with plinth's default idle_timeout (60 s) and max_lifetime
-// (30 min): with an idle timeout the driver clears and re-arms a timer on every query, a cost of
-// that option rather than of plinth's wrapper, which this row separates.
+// (30 min), for reference: with an idle timeout the driver clears and re-arms a timer on every
+// query. plinth keeps its default idleTimeout (60 s) here but closes idle connections itself
+// with one sweep timer, so its driver runs with idle_timeout 0 (see database/README.md).
 // Run: node bench/database.ts | deno run -A bench/database.ts | bun bench/database.ts
 import process from "node:process";
 import postgres from "postgres";
 import { connectDatabase } from "@plinth/database";
 
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const driverOptions = { max: 25, onnotice: () => {} };
 
