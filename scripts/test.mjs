@@ -19,7 +19,9 @@ const THIRD_PARTY_TYPES = new Set([
   "output",
   // hono
   "Context",
+  "Env",
   "ErrorHandler",
+  "Handler",
   "MiddlewareHandler",
   "NotFoundHandler",
   // @nats-io
