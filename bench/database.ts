@@ -138,6 +138,19 @@ console.log(
     ((plinthCpu / rawCpu - 1) * 100).toFixed(1)
   } % CPU (target: at most 5 %)`,
 );
+// The same rounds paired: each round's plinth run against the raw run beside it, so that a
+// drift of the machine's speed over the run (other processes, CPU frequency) cancels out.
+const paired = (key: keyof Sample): string => {
+  const ratios = bulk.plinth.map((s, i) => s[key] / bulk.raw[i]![key]).sort((a, b) => a - b);
+  const at = (q: number): number =>
+    ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]!;
+  return `median ${ratio(median(ratios), 1)} (quartiles ${ratio(at(0.25), 1)}–${
+    ratio(at(0.75), 1)
+  })`;
+};
+console.log(
+  `per-round plinth / raw, paired: wall ${paired("wall")}, CPU ${paired("cpu")}`,
+);
 await raw.end();
 await rawIdle.end();
 await db.close();
