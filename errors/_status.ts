@@ -59,6 +59,8 @@ export function genericDetail(status: number): string {
       return "An upstream service did not answer in time";
     case 502:
       return "An upstream service returned an invalid response";
+    case 413:
+      return "Request body is too large";
     default:
       return status >= 500
         ? "An unexpected error occurred"

@@ -16,6 +16,7 @@ import { genericDetail, statusCode, statusTitle } from "./_status.ts";
  */
 export type AppErrorCode =
   | "bad_request"
+  | "invalid_json"
   | "unauthorized"
   | "forbidden"
   | "not_found"
@@ -81,8 +82,17 @@ export interface AppErrorOptions {
    * never exposed (pass `detail` for client-facing text). @default {status < 500}
    */
   readonly expose?: boolean | undefined;
-  /** Extension members added to the problem object. Standard member names are ignored. @default {{}} */
+  /**
+   * Extension members added to the problem object. Standard member names are ignored. A 5xx
+   * problem leaves them (and `errors`) out unless `exposeExtensions` is `true`. @default {{}}
+   */
   readonly extensions?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Whether `extensions` and `errors` are sent to clients. A 5xx error's extensions often
+   * describe the server (pool sizes, hosts, subjects), so they stay in the logs unless you opt
+   * in. @default {status < 500}
+   */
+  readonly exposeExtensions?: boolean | undefined;
   /** Extra response headers. @default {{}} */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Seconds after which the client may retry; sent as `Retry-After`. @default {undefined} */
@@ -208,6 +218,22 @@ function checkHeader(name: string, value: unknown): string {
  *   seats: 10,
  * });
  * ```
+ *
+ * @example A 5xx keeps its extensions out of the body unless exposed
+ * ```ts
+ * import { serviceUnavailable } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const hidden = serviceUnavailable("Pool exhausted", { extensions: { pool_max: 25 } });
+ * assert.equal(hidden.toProblem()["pool_max"], undefined);
+ * assert.equal(hidden.extensions["pool_max"], 25); // still there for the logs
+ *
+ * const shown = serviceUnavailable("Maintenance", {
+ *   extensions: { until: "04:00Z" },
+ *   exposeExtensions: true,
+ * });
+ * assert.equal(shown.toProblem()["until"], "04:00Z");
+ * ```
  */
 export class AppError extends Error {
   /** The HTTP status code, 400–599. */
@@ -226,6 +252,8 @@ export class AppError extends Error {
   readonly expose: boolean;
   /** Extension members of the problem. */
   readonly extensions: Readonly<Record<string, unknown>>;
+  /** Whether `extensions` and `errors` are rendered (by default only for 4xx). */
+  readonly exposeExtensions: boolean;
   /** Response headers the status calls for (`WWW-Authenticate`, `Retry-After`) and any extra. */
   readonly headers: Readonly<Record<string, string>>;
   /** Field-level problems of a validation failure. */
@@ -269,6 +297,7 @@ export class AppError extends Error {
     this.type = options.type ?? "about:blank";
     this.instance = options.instance;
     this.extensions = Object.freeze({ ...options.extensions });
+    this.exposeExtensions = options.exposeExtensions ?? status < 500;
     this.errors = options.errors === undefined
       ? undefined
       : Object.freeze(options.errors.map((e) => ({ pointer: e.pointer, detail: e.detail })));
@@ -337,6 +366,8 @@ export class AppError extends Error {
       code: this.code,
       ...(options.requestId === undefined ? {} : { request_id: options.requestId }),
     };
+    // A 5xx carries only the standard members unless its extensions were exposed explicitly.
+    if (!this.exposeExtensions) return problem;
     for (const key of Object.keys(this.extensions)) {
       if (!RESERVED.has(key)) problem[key] = this.extensions[key];
     }

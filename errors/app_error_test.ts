@@ -144,6 +144,42 @@ test("AppError.getResponse() survives extensions that JSON cannot hold", async (
   assert.equal(big.n, "1180591620717411303424");
 });
 
+test("AppError.toProblem() leaves a 5xx's extensions and errors out unless exposeExtensions is set", async () => {
+  const error = new AppError("Pool exhausted on db-7", {
+    status: 503,
+    code: "database_busy",
+    extensions: { pool: { open: 25, max: 25 }, host: "db-7" },
+    errors: [{ pointer: "/x", detail: "internal" }],
+  });
+  assert.equal(error.exposeExtensions, false);
+  const body = await error.getResponse({ requestId: "r-5", instance: "/q" }).json();
+  assert.deepEqual(body, {
+    type: "about:blank",
+    title: "Service Unavailable",
+    status: 503,
+    detail: "The service is temporarily unavailable; try again later",
+    instance: "/q",
+    code: "database_busy",
+    request_id: "r-5",
+  });
+  assert.deepEqual(error.extensions["pool"], { open: 25, max: 25 }, "kept for the logs");
+  assert.ok(!JSON.stringify(error).includes("db-7"), "toJSON() hides them too");
+
+  const shown = new AppError("Maintenance", {
+    status: 503,
+    extensions: { until: "04:00Z" },
+    exposeExtensions: true,
+  });
+  assert.equal(shown.toProblem()["until"], "04:00Z");
+  const hidden4xx = new AppError("Conflict", {
+    status: 409,
+    extensions: { holder: "u-1" },
+    exposeExtensions: false,
+  });
+  assert.equal(hidden4xx.toProblem()["holder"], undefined);
+  assert.equal(new AppError("x", { status: 409, extensions: { a: 1 } }).toProblem()["a"], 1);
+});
+
 test("AppError.toJSON() is the client's view, not the message", () => {
   const json = JSON.parse(JSON.stringify(new AppError("secret internal thing")));
   assert.equal(json.status, 500);

@@ -128,6 +128,8 @@ export function wrap(
       type: error.type,
       instance: error.instance,
       extensions: error.extensions,
+      // A new status decides afresh whether extensions are shown (hidden again for a 5xx).
+      exposeExtensions: options.status === undefined ? error.exposeExtensions : undefined,
       headers: error.headers,
       retryAfter: error.retryAfter,
       errors: error.errors,
@@ -157,8 +159,14 @@ export function wrap(
  */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
+  let isError = false;
+  try {
+    isError = error instanceof Error;
+  } catch {
+    // A revoked proxy or a throwing getPrototypeOf trap: not an Error we can trust.
+  }
   return new AppError(
-    error instanceof Error ? "Unexpected error" : "Unexpected non-error value thrown",
+    isError ? "Unexpected error" : "Unexpected non-error value thrown",
     { cause: error },
   );
 }

@@ -75,6 +75,20 @@ test("wrap() turns other errors into a 500 and accepts overrides", () => {
   assert.notEqual(overridden.detail, "No org");
 });
 
+test("wrap() hides a 4xx's extensions again when it overrides the status with a 5xx", () => {
+  const inner = notFound("No org", { extensions: { org: "acme" } });
+  assert.equal(wrap(inner, "Lookup failed").toProblem()["org"], "acme");
+  const crash = wrap(inner, "Lookup failed", { status: 502 });
+  assert.equal(crash.extensions["org"], "acme");
+  assert.equal(crash.toProblem()["org"], undefined);
+  const exposed = new AppError("Down", {
+    status: 503,
+    extensions: { until: "04:00Z" },
+    exposeExtensions: true,
+  });
+  assert.equal(wrap(exposed, "Cannot serve").toProblem()["until"], "04:00Z");
+});
+
 test("toAppError() passes AppErrors through and wraps everything else in a 500", () => {
   const error = notFound();
   assert.equal(toAppError(error), error);

@@ -5,6 +5,8 @@ import { errorChain, toAppError } from "./chain.ts";
 import { notFound } from "./http_errors.ts";
 import { requestIdOf } from "./problem_response.ts";
 import { serializeError } from "./serialize_error.ts";
+import { genericDetail } from "./_status.ts";
+import { bodyParseError, maybeBodyParseError } from "./_invalid_json.ts";
 
 /**
  * The logger shape `problemHandler()` writes server errors to (a `@plinth/logging` logger fits).
@@ -141,7 +143,8 @@ function fromHttpException(error: HTTPException): AppError {
     status,
     headers,
     cause: error,
-    ...(error.message === "" ? { detail: undefined } : {}),
+    // Hono's own middleware (bodyLimit's 413, …) often throws with no message: say something.
+    ...(error.message === "" ? { detail: genericDetail(status) } : {}),
     ...(status === 401 && headers["www-authenticate"] !== undefined
       ? { wwwAuthenticate: headers["www-authenticate"] }
       : {}),
@@ -207,6 +210,10 @@ function report(
  * anything else a 500 with a generic detail. `instance` is the request path, `request_id` the
  * request's id. The thrown value's whole chain goes to `onError` and, for 5xx, to `logger`.
  *
+ * A request body that does not parse as JSON in `await c.req.json()` answers 400 with code
+ * `invalid_json` (a SyntaxError from application code stays a 500). An `HTTPException` with no
+ * message, such as `bodyLimit()`'s 413, gets a generic detail for its status.
+ *
  * Hono passes only `Error`s to `onError`; add {@linkcode problemBoundary} so thrown strings,
  * `null` and plain objects are rendered too.
  *
@@ -232,20 +239,49 @@ function report(
  * assert.equal(res.headers.get("content-type"), "application/problem+json");
  * assert.equal((await res.json()).detail, "No organisation acme");
  * ```
+ *
+ * @example A malformed JSON body is the client's error
+ * ```ts
+ * import { Hono } from "hono";
+ * import { problemHandler } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono();
+ * app.onError(problemHandler());
+ * app.post("/orgs", async (c) => c.json(await c.req.json(), 201));
+ *
+ * const res = await app.request("/orgs", { method: "POST", body: '{"name":' });
+ * assert.equal(res.status, 400);
+ * assert.equal((await res.json()).code, "invalid_json");
+ * ```
  */
 export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandler {
   checkOptions(options);
   const opts = { ...options };
-  return function problemErrorHandler(error: unknown, c: Context): Response {
+  const respond = (error: unknown, appError: AppError, c: Context): Response => {
+    let rendered: { problem: ProblemDetails; response: Response };
+    try {
+      rendered = render(appError, c, opts);
+    } catch {
+      // An error that passes for an AppError but throws when read still gets an answer.
+      rendered = render(toAppError(null), c, opts);
+    }
+    report(error, rendered.problem, c, opts);
+    return rendered.response;
+  };
+  return function problemErrorHandler(error: unknown, c: Context): Response | Promise<Response> {
+    if (maybeBodyParseError(error, c)) {
+      return bodyParseError(error, c).then((invalid) =>
+        respond(error, invalid ?? toAppError(error), c)
+      );
+    }
     let appError: AppError;
     try {
       appError = error instanceof HTTPException ? fromHttpException(error) : toAppError(error);
     } catch (cannotConvert) {
       appError = toAppError(cannotConvert);
     }
-    const { problem, response } = render(appError, c, opts);
-    report(error, problem, c, opts);
-    return response;
+    return respond(error, appError, c);
   };
 }
 

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { z } from "zod";
 import {
@@ -279,4 +280,127 @@ test("AppError renders through Hono's default error handler via getResponse()", 
   assert.equal(res.status, 404);
   assert.equal(res.headers.get("content-type"), "application/problem+json");
   assert.equal((await res.json()).detail, "Gone fishing");
+});
+
+test("problemHandler() answers a malformed JSON body read with c.req.json() with 400 invalid_json", async () => {
+  const logs: unknown[] = [];
+  const app = new Hono();
+  app.onError(problemHandler({ logger: { error: (message) => logs.push(message) } }));
+  app.post("/orgs", async (c) => {
+    const body = await c.req.json();
+    return c.json(body, 201);
+  });
+  app.post("/text-then-json", async (c) => {
+    await c.req.arrayBuffer();
+    return c.json(await c.req.json());
+  });
+  const cases: [string, BodyInit | undefined, string][] = [
+    ["truncated object", '{"name": "acme"', "The request body is not valid JSON"],
+    ["not JSON at all", "name=acme", "The request body is not valid JSON"],
+    ["trailing garbage", '{"a":1} x', "The request body is not valid JSON"],
+    ["empty body", "", "The request body is empty; expected JSON"],
+    ["no body", undefined, "The request body is empty; expected JSON"],
+  ];
+  for (const [label, body, detail] of cases) {
+    const res = await app.request("/orgs", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "r-j" },
+      ...(body === undefined ? {} : { body }),
+    });
+    assert.equal(res.status, 400, label);
+    assert.equal(res.headers.get("content-type"), "application/problem+json", label);
+    assert.deepEqual(await res.json(), {
+      type: "about:blank",
+      title: "Bad Request",
+      status: 400,
+      detail,
+      instance: "/orgs",
+      code: "invalid_json",
+      request_id: "r-j",
+    }, label);
+  }
+  const viaCache = await app.request("/text-then-json", { method: "POST", body: "{oops" });
+  assert.equal((await viaCache.json()).code, "invalid_json");
+  assert.deepEqual(logs, [], "a client's bad body is not a server error");
+  const ok = await app.request("/orgs", { method: "POST", body: '{"name":"acme"}' });
+  assert.equal(ok.status, 201);
+});
+
+test("problemHandler() keeps a SyntaxError thrown by application code a 500", async () => {
+  const logs: unknown[] = [];
+  const app = new Hono();
+  app.onError(problemHandler({ logger: { error: (message) => logs.push(message) } }));
+  app.post("/parse-other", async (c) => {
+    await c.req.json();
+    JSON.parse("{not the body");
+    return c.text("unreachable");
+  });
+  app.post("/unread", () => {
+    JSON.parse("{oops");
+    return new Response("unreachable");
+  });
+  app.post("/regex", async (c) => {
+    await c.req.text();
+    new RegExp("(");
+    return c.text("unreachable");
+  });
+  for (
+    const [path, body] of [["/parse-other", '{"ok":true}'], ["/unread", "{oops"], [
+      "/regex",
+      "{oops",
+    ]] as const
+  ) {
+    const res = await app.request(path, { method: "POST", body });
+    assert.equal(res.status, 500, path);
+    assert.equal((await res.json()).code, "internal_error", path);
+  }
+  assert.equal(logs.length, 3);
+});
+
+test("problemHandler() gives bodyLimit's 413 a useful detail", async () => {
+  const app = new Hono();
+  app.onError(problemHandler({ onError: () => {} }));
+  app.post("/upload", bodyLimit({ maxSize: 8 }), (c) => c.text("ok"));
+  const res = await app.request("/upload", { method: "POST", body: "x".repeat(64) });
+  assert.equal(res.status, 413);
+  const body = await res.json();
+  assert.equal(body.code, "content_too_large");
+  assert.equal(body.detail, "Request body is too large");
+  const bare = await (await appWith(() => {
+    throw new HTTPException(405);
+  }).app.request("/boom")).json();
+  assert.notEqual(bare.detail, "", "no status renders an empty detail");
+});
+
+test("problemHandler() answers hostile thrown values with a problem, never a crash", async () => {
+  const brand = Symbol.for("plinth.AppError");
+  const throwing = (): never => {
+    throw new Error("trap");
+  };
+  const revoked = Proxy.revocable(new Error("revoked"), {});
+  revoked.revoke();
+  const corpus: [string, unknown, number][] = [
+    ["Error proxy whose getters throw", new Proxy(new Error("x"), { get: throwing }), 500],
+    [
+      "Error proxy passing for an AppError",
+      new Proxy(new Error("x"), { get: (_t, key) => (key === brand ? true : throwing()) }),
+      500,
+    ],
+    ["revoked proxy", revoked.proxy, 500],
+    [
+      "AppError with a throwing getResponse",
+      Object.assign(notFound("x"), {
+        getResponse: throwing,
+      }),
+      500,
+    ],
+  ];
+  for (const [label, value, status] of corpus) {
+    const { app } = appWith(() => {
+      throw value;
+    });
+    const res = await app.request("/boom");
+    assert.equal(res.status, status, label);
+    assert.equal((await res.json()).status, status, label);
+  }
 });

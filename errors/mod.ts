@@ -46,3 +46,4 @@ export * from "./from_zod.ts";
 export * from "./serialize_error.ts";
 export * from "./problem_response.ts";
 export * from "./middleware.ts";
+export * from "./validate.ts";

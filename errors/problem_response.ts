@@ -1,4 +1,4 @@
-import type { ProblemOptions } from "./app_error.ts";
+import { AppError, type ProblemOptions } from "./app_error.ts";
 import { toAppError } from "./chain.ts";
 
 /**
@@ -56,7 +56,8 @@ function pathOf(request: Request): string | undefined {
 /**
  * Renders anything that was thrown as an `application/problem+json` response, without Hono:
  * an {@linkcode AppError} as its problem, anything else as a generic 500. For `Deno.serve`,
- * `Bun.serve` or any `fetch`-style handler.
+ * `Bun.serve` or any `fetch`-style handler. It never throws: a value that cannot even be read
+ * (a revoked proxy, throwing traps) also answers with a generic 500.
  *
  * @param error The caught value.
  * @param options The request (for `instance` and `request_id`) and rendering limits.
@@ -82,10 +83,29 @@ export function toProblemResponse(
   error: unknown,
   options: ProblemResponseOptions = {},
 ): Response {
-  const { request, requestId, ...rest } = options;
-  return toAppError(error).getResponse({
-    ...rest,
-    instance: request === undefined ? undefined : pathOf(request),
-    requestId: requestId ?? (request === undefined ? undefined : requestIdOf(request)),
-  });
+  let problemOptions: ProblemOptions = {};
+  try {
+    const { request, requestId, ...rest } = options;
+    problemOptions = {
+      ...rest,
+      instance: request === undefined ? undefined : pathOf(request),
+      requestId: requestId ?? (request === undefined ? undefined : requestIdOf(request)),
+    };
+  } catch {
+    // Hostile options (a revoked proxy, a throwing getter): render without them.
+  }
+  try {
+    return toAppError(error).getResponse(problemOptions);
+  } catch {
+    // A value that passes for an AppError but throws when read: answer with a generic 500.
+  }
+  try {
+    return unrenderable().getResponse(problemOptions);
+  } catch {
+    return unrenderable().getResponse();
+  }
+}
+
+function unrenderable(): AppError {
+  return new AppError("Cannot render the thrown value as a problem");
 }

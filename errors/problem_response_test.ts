@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { requestIdOf, toProblemResponse } from "./problem_response.ts";
 import { validationFailed } from "./http_errors.ts";
+import { AppError } from "./app_error.ts";
 
 test("toProblemResponse() renders an AppError with the request's path and id", async () => {
   const request = new Request("http://localhost/orgs?x=1", {
@@ -48,4 +49,47 @@ test("requestIdOf() ignores ids that are not safe tokens", () => {
   assert.equal(of("<script>"), undefined);
   assert.equal(of("a".repeat(129)), undefined);
   assert.equal(requestIdOf(new Request("http://x/")), undefined);
+});
+
+test("toProblemResponse() never throws on hostile values: it answers a generic 500", async () => {
+  const revoked = Proxy.revocable(new Error("secret"), {});
+  revoked.revoke();
+  const throwing = (): never => {
+    throw new Error("trap secret");
+  };
+  const brand = Symbol.for("plinth.AppError");
+  const corpus: [string, unknown][] = [
+    ["revoked proxy", revoked.proxy],
+    ["every trap throws", new Proxy({}, { get: throwing, ownKeys: throwing, has: throwing })],
+    ["getPrototypeOf throws", new Proxy(new Error("x"), { getPrototypeOf: throwing })],
+    [
+      "passes for an AppError, then throws",
+      new Proxy({}, { get: (_t, key) => (key === brand ? true : throwing()) }),
+    ],
+    [
+      "AppError whose getResponse throws",
+      Object.assign(new AppError("x"), {
+        getResponse: throwing,
+      }),
+    ],
+  ];
+  const request = new Request("http://localhost/orgs", { headers: { "x-request-id": "r-h" } });
+  for (const [label, value] of corpus) {
+    let res: Response | undefined;
+    assert.doesNotThrow(() => {
+      res = toProblemResponse(value, { request });
+    }, label);
+    assert.equal(res?.status, 500, label);
+    assert.equal(res?.headers.get("content-type"), "application/problem+json", label);
+    const body = await res!.json();
+    assert.equal(body.code, "internal_error", label);
+    assert.equal(body.detail, "An unexpected error occurred", label);
+    assert.equal(body.request_id, "r-h", label);
+    assert.ok(!JSON.stringify(body).includes("secret"), label);
+  }
+  const hostileRequest = Proxy.revocable(request, {});
+  hostileRequest.revoke();
+  const res = toProblemResponse(new Error("x"), { request: hostileRequest.proxy });
+  assert.equal(res.status, 500);
+  assert.equal((await res.json()).request_id, undefined);
 });

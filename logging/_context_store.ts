@@ -2,7 +2,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { CONTEXT_ID_KEYS, LINE_KEYS, Serializer } from "./_json.ts";
 
-const plain = new Serializer(new Set());
+const plain = new Serializer(() => false);
 let storage: AsyncLocalStorage<ContextRecord> | undefined;
 
 /** One request context: its fields, with the parts of a log line made from them cached. */

@@ -2,6 +2,7 @@
 // cannot (BigInt, Map, Set, typed arrays, cycles, throwing getters, lone surrogates).
 import { serializeError } from "@plinth/errors";
 import { REDACTED } from "./redact.ts";
+import { maskUrlPasswords } from "./_secret_keys.ts";
 
 /** Deepest nesting written; deeper objects become `"[Truncated]"`. */
 export const MAX_DEPTH = 10;
@@ -63,14 +64,19 @@ function isError(value: object): boolean {
   }
 }
 
+/** Whether a redacted key's value is written anyway: booleans and null carry no secret. */
+function harmless(value: unknown): boolean {
+  return typeof value === "boolean" || value === null;
+}
+
 /** Serialises field values to JSON text with one logger's redaction rules. */
 export class Serializer {
-  readonly #redact: ReadonlySet<string>;
+  readonly #isSecret: (key: string) => boolean;
   readonly #keys = new Map<string, KeyInfo>();
 
-  /** `redact` holds lower-case key names. */
-  constructor(redact: ReadonlySet<string>) {
-    this.#redact = redact;
+  /** `isSecret` tells which keys' values are replaced by `"[REDACTED]"`. */
+  constructor(isSecret: (key: string) => boolean) {
+    this.#isSecret = isSecret;
   }
 
   /** The cached prefix and redaction flag of `key`. */
@@ -79,7 +85,7 @@ export class Serializer {
     if (info !== undefined) return info;
     info = {
       prefix: `,${quote(key)}:`,
-      redacted: this.#redact.has(key.toLowerCase()),
+      redacted: this.#isSecret(key),
       reserved: LINE_KEYS.has(key),
     };
     if (this.#keys.size < KEY_CACHE_SIZE) this.#keys.set(key, info);
@@ -89,7 +95,9 @@ export class Serializer {
   /** `,"key":value`, or `""` when the value is omitted (`undefined`, a function). */
   entry(key: string, value: unknown): string {
     const info = this.key(key);
-    if (info.redacted) return `${info.prefix}"${REDACTED}"`;
+    if (info.redacted && value !== undefined && !harmless(value)) {
+      return `${info.prefix}"${REDACTED}"`;
+    }
     const json = this.value(value, 0, undefined);
     return json === undefined ? "" : info.prefix + json;
   }
@@ -98,7 +106,7 @@ export class Serializer {
   value(value: unknown, depth: number, stack: unknown[] | undefined): string | undefined {
     switch (typeof value) {
       case "string":
-        return quote(value);
+        return quote(maskUrlPasswords(value));
       case "number":
         return Number.isFinite(value) ? `${value}` : `"${value}"`;
       case "boolean":
@@ -187,7 +195,9 @@ export class Serializer {
 
   #member(key: string, item: unknown, depth: number, stack: unknown[]): string {
     const info = this.key(key);
-    if (info.redacted) return `${info.prefix}"${REDACTED}"`;
+    if (info.redacted && item !== undefined && !harmless(item)) {
+      return `${info.prefix}"${REDACTED}"`;
+    }
     const json = this.value(item, depth, stack);
     return json === undefined ? "" : info.prefix + json;
   }

@@ -10,9 +10,27 @@ const COLORS: Record<string, string> = {
 const RESET = "\x1b[0m";
 const HEAD = new Set(["timestamp", "level", "service_name", "message"]);
 
+// C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides and isolates:
+// anything that could end a line, recolour the terminal or reorder what is shown.
+const UNSAFE_CLASS = "[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]";
+const UNSAFE = new RegExp(UNSAFE_CLASS);
+const UNSAFE_ALL = new RegExp(UNSAFE_CLASS, "g");
+
+/** `text` with every unsafe character written as a `\uXXXX` escape (newlines included). */
+function escape(text: string): string {
+  return UNSAFE.test(text)
+    ? text.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    : text;
+}
+
 function text(value: unknown): string {
-  if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-  return JSON.stringify(value);
+  if (typeof value === "string" && /^[^\s"=]+$/.test(value) && !UNSAFE.test(value)) return value;
+  return escape(JSON.stringify(value) ?? String(value));
+}
+
+/** A stack's own lines, each escaped and indented: `\n    at …`. */
+function stackLines(stack: string): string {
+  return stack.split("\n").map(escape).join("\n    ");
 }
 
 /**
@@ -25,7 +43,9 @@ export function prettyLine(json: string, color: boolean): string {
   const time = String(record.timestamp).slice(11, 23);
   let name = level.toUpperCase().padEnd(5);
   if (color) name = `${COLORS[level] ?? ""}${name}${RESET}`;
-  let out = `${time} ${name} ${String(record.service_name)}: ${String(record.message)}`;
+  let out = `${escape(time)} ${name} ${escape(String(record.service_name))}: ${
+    escape(String(record.message))
+  }`;
   let stacks = "";
   for (const [key, value] of Object.entries(record)) {
     if (HEAD.has(key)) continue;
@@ -34,9 +54,13 @@ export function prettyLine(json: string, color: boolean): string {
       let prefix = "";
       while (typeof error === "object" && error !== null) {
         const { type, message, stack } = error as Record<string, unknown>;
-        stacks += typeof stack === "string"
-          ? `\n    ${prefix}${stack.replaceAll("\n", "\n    ")}`
-          : `\n    ${prefix}${String(type)}: ${String(message)}`;
+        const header = `${String(type)}: ${String(message)}`;
+        stacks += `\n    ${prefix}`;
+        if (typeof stack !== "string") stacks += escape(header);
+        else if (stack.startsWith(header)) {
+          // The message is one line however many it holds; the frames after it stay lines.
+          stacks += escape(header) + stackLines(stack.slice(header.length));
+        } else stacks += stackLines(stack);
         error = (error as { cause?: unknown }).cause;
         prefix = "caused by: ";
       }
@@ -44,7 +68,7 @@ export function prettyLine(json: string, color: boolean): string {
       out += ` err=${text(summary)}`;
       continue;
     }
-    out += ` ${key}=${text(value)}`;
+    out += ` ${escape(key)}=${text(value)}`;
   }
   return `${out}${stacks}\n`;
 }

@@ -87,20 +87,21 @@ export const log: Logger = Object.freeze({
   set level(value: LogLevel) {
     getLogger().level = value;
   },
-  debug(message: string, fields?: LogFields): void {
-    getLogger().debug(message, fields);
+  // Both argument orders pass straight through; the casts only pick an overload for the compiler.
+  debug(message: string | LogFields, fields?: LogFields | string): void {
+    getLogger().debug(message as string, fields as LogFields);
   },
-  info(message: string, fields?: LogFields): void {
-    getLogger().info(message, fields);
+  info(message: string | LogFields, fields?: LogFields | string): void {
+    getLogger().info(message as string, fields as LogFields);
   },
-  warn(message: string, fields?: LogFields): void {
-    getLogger().warn(message, fields);
+  warn(message: string | LogFields, fields?: LogFields | string): void {
+    getLogger().warn(message as string, fields as LogFields);
   },
-  error(message: string, errorOrFields?: unknown, fields?: LogFields): void {
-    getLogger().error(message, errorOrFields, fields);
+  error(message: string | Error | LogFields, errorOrFields?: unknown, fields?: LogFields): void {
+    getLogger().error(message as string, errorOrFields, fields);
   },
-  fatal(message: string, errorOrFields?: unknown, fields?: LogFields): void {
-    getLogger().fatal(message, errorOrFields, fields);
+  fatal(message: string | Error | LogFields, errorOrFields?: unknown, fields?: LogFields): void {
+    getLogger().fatal(message as string, errorOrFields, fields);
   },
   child(fields: LogFields): Logger {
     return getLogger().child(fields);

@@ -7,6 +7,7 @@ import { isoTime } from "./_time.ts";
 import { fileDestination, type LogWriter, stdoutDestination } from "./destination.ts";
 import { type LogLevel, parseLogLevel } from "./level.ts";
 import { DEFAULT_REDACT_KEYS } from "./redact.ts";
+import { hasEmptyKey, maskUrlPasswords, secretKeyMatcher } from "./_secret_keys.ts";
 
 /**
  * Fields of one line or bound to a logger: a plain object whose values may be anything
@@ -44,7 +45,9 @@ export type LogFormat = "json" | "pretty";
 
 /**
  * A structured logger. Each method writes one line when its level is enabled; none of them
- * throws, whatever the fields hold.
+ * throws, whatever the fields hold (fields that cannot be read at all, such as a revoked proxy,
+ * are written as `"fields":"[Unserializable]"`). Each method takes the message first, or — as
+ * pino does — the fields (or, for `error` and `fatal`, an `Error`) first and the message second.
  *
  * @example
  * ```ts
@@ -60,24 +63,51 @@ export type LogFormat = "json" | "pretty";
  * logger.debug("cache miss", { key: "user:1" });
  * assert.equal(JSON.parse(lines[0]!).level, "debug");
  * ```
+ *
+ * @example pino's argument order works too
+ * ```ts
+ * import { createLogger } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger = createLogger({ service: "svc", destination: { write: (l) => lines.push(l) } });
+ * logger.info({ user_id: 1 }, "user loaded");
+ * logger.error(new Error("db down"), "query failed");
+ * const [info, error] = lines.map((line) => JSON.parse(line));
+ * assert.deepEqual([info.message, info.user_id], ["user loaded", 1]);
+ * assert.deepEqual([error.message, error.err.message], ["query failed", "db down"]);
+ * ```
  */
 export interface Logger {
   /** The lowest level written; set it at run time (a level name in any case). */
   level: LogLevel;
   /** Writes a `debug` line. */
   debug(message: string, fields?: LogFields): void;
+  /** Writes a `debug` line; pino's argument order (fields first, then the message). */
+  debug(fields: LogFields, message?: string): void;
   /** Writes an `info` line. */
   info(message: string, fields?: LogFields): void;
+  /** Writes an `info` line; pino's argument order (fields first, then the message). */
+  info(fields: LogFields, message?: string): void;
   /** Writes a `warn` line. */
   warn(message: string, fields?: LogFields): void;
+  /** Writes a `warn` line; pino's argument order (fields first, then the message). */
+  warn(fields: LogFields, message?: string): void;
   /** Writes an `error` line. */
   error(message: string, fields?: LogFields): void;
   /** Writes an `error` line with `error` (any thrown value) serialised under `err`. */
   error(message: string, error: unknown, fields?: LogFields): void;
+  /**
+   * Writes an `error` line; pino's argument order: an `Error` (written under `err`) or fields
+   * first, then the message (an error's own message when there is none).
+   */
+  error(errorOrFields: Error | LogFields, message?: string): void;
   /** Writes a `fatal` line and flushes the destination (it does not exit the process). */
   fatal(message: string, fields?: LogFields): void;
   /** Writes a `fatal` line with `error` under `err`, and flushes. */
   fatal(message: string, error: unknown, fields?: LogFields): void;
+  /** Writes a `fatal` line, pino's argument order (an `Error` or fields first), and flushes. */
+  fatal(errorOrFields: Error | LogFields, message?: string): void;
   /** A logger that adds `fields` to every line (serialised once, now). */
   child(fields: LogFields): Logger;
   /** Whether a line at `level` would be written. */
@@ -120,7 +150,11 @@ export interface LoggerOptions {
   readonly fields?: LogFields | undefined;
   /** Where lines go: a writer, or a file path (appended). @default {stdoutDestination()} */
   readonly destination?: LogWriter | string | undefined;
-  /** Keys redacted besides {@linkcode DEFAULT_REDACT_KEYS} (any case). @default {[]} */
+  /**
+   * Keys redacted besides {@linkcode DEFAULT_REDACT_KEYS}, matched the same way: by normalised
+   * name (any case, `-` and `_` ignored) and by suffix (`card_number` also covers
+   * `primaryCardNumber`). @default {[]}
+   */
   readonly redact?: readonly string[] | undefined;
   /** `json`, or `pretty` for local development. @default {the LOG_FORMAT variable, else "json"} */
   readonly format?: LogFormat | undefined;
@@ -172,14 +206,37 @@ function safeText(value: unknown): string {
   }
 }
 
-function isFields(value: unknown): value is LogFields {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+/** What a non-string first argument is: pino's order puts fields or an error first. */
+function kindOf(value: unknown): "fields" | "error" | "other" {
+  if (typeof value !== "object" || value === null) return "other";
   try {
-    return !(value instanceof Error);
+    if (Array.isArray(value)) return "other";
+    return value instanceof Error ? "error" : "fields";
   } catch {
-    return false;
+    // A revoked proxy answers nothing: it is neither.
+    return "other";
   }
 }
+
+function isFields(value: unknown): value is LogFields {
+  return kindOf(value) === "fields";
+}
+
+function isErrorValue(value: unknown): boolean {
+  return kindOf(value) === "error";
+}
+
+function errorMessage(error: unknown): string {
+  try {
+    const message = (error as { message?: unknown }).message;
+    return typeof message === "string" ? message : "";
+  } catch {
+    return "";
+  }
+}
+
+/** Marks call or bound fields that could not be read (their keys trap and throw). */
+const UNREADABLE_FIELDS = "[Unserializable]";
 
 /** Copies the own enumerable fields, reading each safely; `undefined` values are dropped. */
 function copyFields(
@@ -190,6 +247,7 @@ function copyFields(
   try {
     keys = Object.keys(fields);
   } catch {
+    into["fields"] = UNREADABLE_FIELDS;
     return into;
   }
   for (const key of keys) {
@@ -283,27 +341,27 @@ class PlinthLogger implements Logger {
     return name !== undefined && name !== "silent" && LEVEL_RANK[name] >= this.#cell.rank;
   }
 
-  debug(message: string, fields?: LogFields): void {
+  debug(message: string | LogFields, fields?: LogFields | string): void {
     if (this.#cell.rank > DEBUG) return;
     this.#emit(DEBUG, message, false, undefined, fields);
   }
 
-  info(message: string, fields?: LogFields): void {
+  info(message: string | LogFields, fields?: LogFields | string): void {
     if (this.#cell.rank > INFO) return;
     this.#emit(INFO, message, false, undefined, fields);
   }
 
-  warn(message: string, fields?: LogFields): void {
+  warn(message: string | LogFields, fields?: LogFields | string): void {
     if (this.#cell.rank > WARN) return;
     this.#emit(WARN, message, false, undefined, fields);
   }
 
-  error(message: string, errorOrFields?: unknown, fields?: LogFields): void {
+  error(message: string | Error | LogFields, errorOrFields?: unknown, fields?: LogFields): void {
     if (this.#cell.rank > ERROR) return;
     this.#emitWithError(ERROR, message, errorOrFields, fields);
   }
 
-  fatal(message: string, errorOrFields?: unknown, fields?: LogFields): void {
+  fatal(message: string | Error | LogFields, errorOrFields?: unknown, fields?: LogFields): void {
     if (this.#cell.rank > FATAL) return;
     this.#emitWithError(FATAL, message, errorOrFields, fields);
     try {
@@ -333,10 +391,15 @@ class PlinthLogger implements Logger {
 
   #emitWithError(
     level: number,
-    message: string,
+    message: unknown,
     errorOrFields: unknown,
     fields: LogFields | undefined,
   ): void {
+    if (typeof message !== "string") {
+      // pino's order, `error(err, "message")`: #emit sorts the first argument out.
+      this.#emit(level, message, false, undefined, errorOrFields);
+      return;
+    }
     if (fields === undefined && (errorOrFields === undefined || isFields(errorOrFields))) {
       this.#emit(level, message, false, undefined, errorOrFields as LogFields | undefined);
     } else this.#emit(level, message, errorOrFields !== undefined, errorOrFields, fields);
@@ -347,21 +410,33 @@ class PlinthLogger implements Logger {
     message: unknown,
     hasError: boolean,
     error: unknown,
-    fields: LogFields | undefined,
+    fields: unknown,
   ): void {
     const core = this.#core;
     let line: string;
     if (typeof message !== "string") {
-      if (!hasError && message instanceof Error) {
+      // pino's order puts fields (or an error) first and the message second.
+      const kind = hasError ? "other" : kindOf(message);
+      const pinoOrder = fields === undefined || typeof fields === "string";
+      if (kind === "error") {
         hasError = true;
         error = message;
-        message = message.message;
+        message = typeof fields === "string" ? fields : errorMessage(error);
+        if (pinoOrder) fields = undefined;
+      } else if (kind === "fields" && pinoOrder) {
+        const text = fields ?? "";
+        fields = message;
+        message = text;
       } else message = safeText(message);
     }
     try {
-      line = this.#line(level, message as string, hasError, error, fields);
+      line = this.#line(level, message as string, hasError, error, fields as LogFields);
     } catch {
-      line = this.#safeLine(level, message as string, hasError, error, fields);
+      try {
+        line = this.#safeLine(level, message as string, hasError, error, fields as LogFields);
+      } catch {
+        line = this.#lastResortLine(level, message as string);
+      }
     }
     try {
       if (core.pretty !== undefined) line = core.pretty(line);
@@ -371,9 +446,16 @@ class PlinthLogger implements Logger {
     }
   }
 
+  /** A line with no fields at all, for when even the general path failed. */
+  #lastResortLine(level: number, message: string): string {
+    return '{"timestamp":"' + isoTime(Date.now()) + this.#core.prefixes[level] +
+      quote(maskUrlPasswords(message)) + ',"log_error":"Cannot serialise this line"}\n';
+  }
+
   #head(level: number, message: string): string {
     const core = this.#core;
-    return '{"timestamp":"' + isoTime(core.clock()) + core.prefixes[level] + quote(message);
+    return '{"timestamp":"' + isoTime(core.clock()) + core.prefixes[level] +
+      quote(maskUrlPasswords(message));
   }
 
   #line(
@@ -407,8 +489,9 @@ class PlinthLogger implements Logger {
         ) {
           return this.#safeLine(level, message, hasError, error, fields);
         }
-        if (info.redacted) tail += info.prefix + '"[REDACTED]"';
-        else {
+        if (info.redacted && typeof value !== "boolean" && value !== null) {
+          tail += info.prefix + '"[REDACTED]"';
+        } else {
           const json = serializer.value(value, 0, undefined);
           if (json !== undefined) tail += info.prefix + json;
         }
@@ -429,7 +512,7 @@ class PlinthLogger implements Logger {
     fields: LogFields | undefined,
   ): string {
     const head = this.#head(level, message);
-    if (!hasError && fields instanceof Error) {
+    if (!hasError && isErrorValue(fields)) {
       hasError = true;
       error = fields;
       fields = undefined;
@@ -479,6 +562,9 @@ function checkOptions(options: LoggerOptions): void {
     !(Array.isArray(redact) && redact.every((key) => typeof key === "string"))
   ) {
     throw new TypeError("Invalid logger option redact: must be an array of key names");
+  }
+  if (redact !== undefined && hasEmptyKey(redact)) {
+    throw new TypeError("Invalid logger option redact: every key name needs a letter or digit");
   }
   if (format !== undefined && format !== "json" && format !== "pretty") {
     throw new RangeError('Invalid logger option format: must be "json" or "pretty"');
@@ -557,10 +643,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   }
   const formatEnv = env("LOG_FORMAT")?.trim().toLowerCase();
   const format = options.format ?? (formatEnv === "pretty" ? "pretty" : "json");
-  const redact = new Set(
-    [...DEFAULT_REDACT_KEYS, ...(options.redact ?? [])].map((key) => key.toLowerCase()),
+  const serializer = new Serializer(
+    secretKeyMatcher([...DEFAULT_REDACT_KEYS, ...(options.redact ?? [])]),
   );
-  const serializer = new Serializer(redact);
   const destination = options.destination;
   const writer = destination === undefined
     ? stdoutDestination()

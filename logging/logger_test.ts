@@ -325,6 +325,123 @@ test("createLogger() redacts default and extra keys at any depth, in any case", 
   }
 });
 
+test("createLogger() redacts keys by normalised name: camelCase, dashes and secret-word suffixes", () => {
+  const { raw, lines, logger } = capture({ redact: ["card_number"] });
+  const secrets = {
+    accessToken: "s-1",
+    clientSecret: "s-2",
+    privateKey: "s-3",
+    "x-api-key": "s-4",
+    "api-key": "s-5",
+    db_password: "s-6",
+    dbPassword: "s-7",
+    "X-Refresh-Token": "s-8",
+    primaryCardNumber: "s-9",
+    nested: { smtpPassword: "s-10", list: [{ AccessToken: "s-11" }] },
+  };
+  logger.info("m", secrets);
+  logger.child({ githubToken: "s-12" }).info("bound");
+  runWithContext({ sessionSecret: "s-13" }, () => logger.info("ctx"));
+  const [line, bound, ctx] = lines() as unknown[];
+  for (const key of Object.keys(secrets).filter((k) => k !== "nested")) {
+    assert.equal(at(line, key), "[REDACTED]", key);
+  }
+  assert.equal(at(line, "nested", "smtpPassword"), "[REDACTED]");
+  assert.deepEqual(at(line, "nested", "list"), [{ AccessToken: "[REDACTED]" }]);
+  assert.equal(at(bound, "githubToken"), "[REDACTED]");
+  assert.equal(at(ctx, "sessionSecret"), "[REDACTED]");
+  for (let i = 1; i <= 13; i++) assert.ok(!raw.join("").includes(`"s-${i}"`), `s-${i}`);
+  logger.info("not secrets", { tokens_used: 10, keyboard: "qwerty", monkey: 1, name: "ann" });
+  assert.deepEqual(lines()[3], {
+    ...lines()[3],
+    tokens_used: 10,
+    keyboard: "qwerty",
+    monkey: 1,
+    name: "ann",
+  });
+  assert.throws(() => createLogger({ redact: ["-"], destination: { write: () => {} } }), TypeError);
+});
+
+test("createLogger() masks the password of URL strings and URL objects, keeping the rest", () => {
+  const { raw, lines, logger } = capture();
+  logger.info("connecting to postgres://app:pa55word@db.internal:5432/main?sslmode=require", {
+    dsn: "postgres://app:pa55word@db.internal:5432/main",
+    url: new URL("https://svc:t0ps3cret@api.example.com/v1?x=1"),
+    text: "retry nats://u:p%40ss@nats:4222 then redis://:r3dis@cache:6379/0",
+    user_only: "https://user@example.com/a@b",
+    broker: "amqp://u:p@ss@mq/vhost",
+  });
+  const line = lines()[0]!;
+  assert.equal(
+    line.message,
+    "connecting to postgres://app:[REDACTED]@db.internal:5432/main?sslmode=require",
+  );
+  assert.equal(line.dsn, "postgres://app:[REDACTED]@db.internal:5432/main");
+  assert.equal(line.url, "https://svc:[REDACTED]@api.example.com/v1?x=1");
+  assert.equal(
+    line.text,
+    "retry nats://u:[REDACTED]@nats:4222 then redis://:[REDACTED]@cache:6379/0",
+  );
+  assert.equal(line.user_only, "https://user@example.com/a@b");
+  assert.equal(line.broker, "amqp://u:[REDACTED]@mq/vhost");
+  for (const secret of ["pa55word", "t0ps3cret", "p%40ss", "r3dis", "p@ss"]) {
+    assert.ok(!raw[0]!.includes(secret), secret);
+  }
+});
+
+test("createLogger() keeps booleans and null under secret keys: they carry no secret", () => {
+  const { lines, logger } = capture();
+  // The shape of @plinth/config's explain() output.
+  logger.info("config", {
+    explain: { key: "JWT_SECRET", source: "env", secret: true, value: "[REDACTED]" },
+    password: null,
+    has_token: false,
+    token: 0,
+    api_key: undefined,
+  });
+  const line = lines()[0]!;
+  assert.deepEqual(line.explain, {
+    key: "JWT_SECRET",
+    source: "env",
+    secret: true,
+    value: "[REDACTED]",
+  });
+  assert.equal(line.password, null);
+  assert.equal(line.has_token, false);
+  assert.equal(line.token, "[REDACTED]", "a number can be a PIN: still redacted");
+  assert.ok(!("api_key" in line));
+  logger.child({ secret: true }).info("bound", { nested: new Map([["token", null]]) });
+  assert.equal(lines()[1]?.secret, true);
+  assert.deepEqual(lines()[1]?.nested, { token: null });
+});
+
+test("logger methods accept pino's argument order: fields or an error first, then the message", () => {
+  const { lines, logger } = capture({ level: "debug" });
+  const call = logger as unknown as Record<string, (...args: unknown[]) => void>;
+  call["info"]!({ user_id: 1 }, "user loaded");
+  call["debug"]!({ cache: "miss" }, "lookup");
+  call["warn"]!({ retry: 2 });
+  call["error"]!(new Error("db down"), "query failed");
+  call["fatal"]!({ err: new Error("gone"), shard: 3 }, "shutting down");
+  call["error"]!(new Error("alone"));
+  logger.info({ org_id: 7 }, "typed too");
+  const out = lines();
+  assert.deepEqual([out[0]?.message, out[0]?.user_id], ["user loaded", 1]);
+  assert.deepEqual([out[1]?.level, out[1]?.message, out[1]?.cache], ["debug", "lookup", "miss"]);
+  assert.deepEqual([out[2]?.message, out[2]?.retry], ["", 2]);
+  assert.equal(out[3]?.message, "query failed");
+  assert.equal((out[3]?.err as { message: string }).message, "db down");
+  assert.equal(out[4]?.message, "shutting down");
+  assert.equal((out[4]?.err as { message: string }).message, "gone");
+  assert.equal(out[4]?.shard, 3);
+  assert.deepEqual([out[5]?.message, (out[5]?.err as { message: string }).message], [
+    "alone",
+    "alone",
+  ]);
+  assert.equal(out[6]?.org_id, 7);
+  assert.ok(!JSON.stringify(out).includes("[object Object]"));
+});
+
 test("createLogger() serialises BigInt, Date, Map, Set, typed arrays and other values", () => {
   const { lines, logger } = capture();
   const sym = Symbol("s");
@@ -386,7 +503,7 @@ test("createLogger() cuts deep nesting and long collections", () => {
   assert.equal(line.big["[more]"], 2);
 });
 
-test("createLogger() never throws: circular values, throwing getters, hostile proxies, throwing writers", () => {
+test("createLogger() never throws: circular values, throwing getters, hostile and revoked proxies, throwing writers", () => {
   const { lines, logger } = capture();
   const circular: Record<string, unknown> = { name: "c" };
   circular.self = circular;
@@ -413,13 +530,19 @@ test("createLogger() never throws: circular values, throwing getters, hostile pr
   logger.info("proxy fields", proxy as never);
   logger.info("not an object", "text" as never);
   logger.info(42 as never);
-  logger.info({
+  logger.info(Object.assign(() => {}, {
     toString: () => {
       throw new Error("no");
     },
-  } as never);
+  }) as never);
+  const revoked = Proxy.revocable({ password: "hunter2" }, {});
+  revoked.revoke();
+  logger.info("revoked fields", revoked.proxy);
+  logger.error("revoked fields", new Error("e"), revoked.proxy);
+  logger.child({ bound: 1 }).warn(revoked.proxy as never, "revoked first");
+  logger.info(revoked.proxy as never);
   const out = lines();
-  assert.equal(out.length, 6);
+  assert.equal(out.length, 10);
   const first = out[0] as unknown;
   assert.equal(at(first, "circular", "self"), "[Circular]");
   assert.deepEqual(at(first, "circular", "list"), ["[Circular]"]);
@@ -432,6 +555,12 @@ test("createLogger() never throws: circular values, throwing getters, hostile pr
   assert.equal(out[3]?.fields, "text");
   assert.equal(out[4]?.message, "42");
   assert.equal(out[5]?.message, "[Unprintable]");
+  assert.equal(out[2]?.fields, "[Unserializable]", "fields whose keys trap are marked");
+  assert.deepEqual([out[6]?.message, out[6]?.fields], ["revoked fields", "[Unserializable]"]);
+  assert.equal((out[7]?.err as { message: string }).message, "e");
+  assert.equal(out[7]?.fields, "[Unserializable]");
+  assert.equal(out[8]?.bound, 1);
+  assert.equal(out[9]?.message, "[Unprintable]");
   const throwing = createLogger({
     service: "s",
     destination: {
@@ -538,6 +667,34 @@ test("createLogger() pretty format prints readable lines with error stacks", () 
   );
   assert.match(first!, /\n {4}caused by: string: root\n$/);
   assert.equal(second, "01:02:03.456 DEBUG user-svc: dbg n=1 ok=yes\n");
+});
+
+test("createLogger() pretty format escapes newlines, ANSI sequences and other controls (log injection)", () => {
+  const { raw, logger } = capture({ format: "pretty" });
+  const forged = "ok\n01:02:03.456 INFO  user-svc: admin logged in";
+  const ansi = "\x1b[2J\x1b[31mred\x1b[0m";
+  logger.info(forged, {
+    [`k\ney`]: "v",
+    ansi,
+    bidi: "abc\u202edcba",
+    sep: "a\u2028b",
+    c1: "a\u009bb",
+    del: "a\x7fb",
+  });
+  logger.error("failed", new Error(`boom\r\n${ansi}`));
+  const [line, error] = raw;
+  assert.equal(line!.indexOf("\n"), line!.length - 1, "one line");
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e]/.test(line!), JSON.stringify(line));
+  assert.match(line!, /^01:02:03\.456 INFO {2}user-svc: ok\\u000a01:02:03\.456 INFO/);
+  assert.ok(line!.includes("k\\u000aey="), "keys are escaped too");
+  assert.ok(line!.includes("\\u001b[31mred"), "ANSI escapes are shown, not obeyed");
+  assert.ok(line!.includes("\\u202e"));
+  // The error's stack spans lines on purpose; the message inside it cannot add a line or colour.
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(error!), JSON.stringify(error));
+  assert.match(error!, /\n {4}Error: boom\\u000d\\u000a\\u001b\[2J/);
+  for (const stackLine of error!.split("\n").slice(1, -1)) assert.match(stackLine, /^ {4}/);
 });
 
 test("createLogger() writes a file given as destination path", async () => {

@@ -1,9 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
 import { ContextRecord, currentContext, runInContext } from "./_context_store.ts";
 import { runWithContext } from "./context.ts";
 import { log } from "./default_logger.ts";
 import type { Logger } from "./logger.ts";
 import { DEFAULT_REDACT_KEYS, REDACTED } from "./redact.ts";
+import { hasEmptyKey, secretKeyMatcher } from "./_secret_keys.ts";
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const NO_CONTEXT = new ContextRecord({});
@@ -151,7 +153,10 @@ export interface RequestLoggerOptions {
   readonly logger?: Logger | undefined;
   /** Paths not logged (exact match), or a predicate. @default {["/healthz", "/metrics"]} */
   readonly skip?: readonly string[] | ((c: Context) => boolean) | undefined;
-  /** Query parameters whose values are redacted, besides the default redact keys. @default {[]} */
+  /**
+   * Query parameters whose values are redacted, besides {@linkcode DEFAULT_REDACT_KEYS} and
+   * {@linkcode QUERY_REDACT_KEYS}; matched by normalised name and suffix like them. @default {[]}
+   */
   readonly redact?: readonly string[] | undefined;
   /**
    * Use `X-Forwarded-For` / `X-Real-IP` for `client_ip` (only behind a proxy that sets them).
@@ -189,13 +194,38 @@ function adapterIp(c: Context): string | undefined {
   return undefined;
 }
 
-function redactedQuery(url: string, secret: ReadonlySet<string>): string | undefined {
+/**
+ * Query parameters whose values the access line redacts besides {@linkcode DEFAULT_REDACT_KEYS}:
+ * signed-URL signatures (`sig`, `X-Amz-Signature`), bare keys, JWTs and session ids. Matched like
+ * every redact key, by normalised name and suffix (`api-key`, `password[]`, `x_api_key`).
+ *
+ * @example
+ * ```ts
+ * import { QUERY_REDACT_KEYS } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(QUERY_REDACT_KEYS.includes("signature"));
+ * ```
+ */
+export const QUERY_REDACT_KEYS: readonly string[] = Object.freeze([
+  "key",
+  "sig",
+  "signature",
+  "jwt",
+  "session",
+  "session_id",
+  "sid",
+]);
+
+function redactedQuery(url: string, isSecret: (name: string) => boolean): string | undefined {
   const start = url.indexOf("?");
   if (start === -1) return undefined;
   const hash = url.indexOf("#", start);
   const raw = url.slice(start + 1, hash === -1 ? undefined : hash);
   if (raw === "") return undefined;
-  return raw.split("&").map((part) => {
+  // Pairs are separated by "&" or ";" (both are kept as sent).
+  return raw.split(/([&;])/).map((part, i) => {
+    if (i % 2 === 1) return part;
     const eq = part.indexOf("=");
     const rawName = eq === -1 ? part : part.slice(0, eq);
     let name = rawName;
@@ -204,17 +234,43 @@ function redactedQuery(url: string, secret: ReadonlySet<string>): string | undef
     } catch {
       // Keep the raw name.
     }
-    return secret.has(name.toLowerCase()) ? `${rawName}=${REDACTED}` : part;
-  }).join("&");
+    return isSecret(name) ? `${rawName}=${REDACTED}` : part;
+  }).join("");
 }
 
-/** The route template that produced the response (`/orgs/:id`), if a route did. */
+interface MatchedRoute {
+  readonly path: string;
+  readonly handler: (...args: never[]) => unknown;
+}
+
+/** Hono's own rule (hono/dev's `inspectRoutes`): a middleware takes `next`, a handler does not. */
+function isHandler(route: MatchedRoute): boolean {
+  return typeof route.handler === "function" && route.handler.length < 2;
+}
+
+function templateOf(route: MatchedRoute | undefined): string | undefined {
+  const path = route?.path;
+  return typeof path === "string" && path !== "" && path !== "/*" && path !== "*"
+    ? path
+    : undefined;
+}
+
+/**
+ * The route template of the handler that matched the request (`/orgs/:id`). When a middleware
+ * answered first (an `authenticate()` on `/orgs/*` refusing the request), that is the first
+ * handler matched after it; without one, the middleware's own route.
+ */
 function routeOf(c: Context): string | undefined {
   try {
-    const path = c.req.routePath;
-    return typeof path === "string" && path !== "" && path !== "/*" && path !== "*"
-      ? path
-      : undefined;
+    const routes = matchedRoutes(c) as readonly MatchedRoute[];
+    const index = c.req.routeIndex;
+    const current = routes[index];
+    if (current !== undefined && isHandler(current)) return templateOf(current);
+    for (let i = index + 1; i < routes.length; i++) {
+      const route = routes[i]!;
+      if (isHandler(route)) return templateOf(route) ?? templateOf(current);
+    }
+    return templateOf(current);
   } catch {
     return undefined;
   }
@@ -231,10 +287,12 @@ function levelFor(
 
 /**
  * Hono middleware writing one access line per request, `Request completed`, when the response
- * body has been sent: `method`, `route` (the template, such as `/orgs/:id`), `path` (no query
- * string), `status`, `duration_ms` (until the handler returned), `response_size` (bytes),
- * `client_ip` when known, `user_agent`, and `query` with the values of secret parameters
- * (`token`, `api_key`, … — the default redact keys) redacted. Headers are never logged. The level
+ * body has been sent: `method`, `route` (the template of the handler that matched, such as
+ * `/orgs/:id`, also when a middleware on `/orgs/*` answered first), `path` (no query string),
+ * `status`, `duration_ms` (until the handler returned), `response_size` (bytes), `client_ip`
+ * when known, `user_agent`, and `query` with the values of secret parameters redacted (the
+ * default redact keys and {@linkcode QUERY_REDACT_KEYS}, matched by normalised name: `api-key`,
+ * `password[]`, `X-Amz-Signature`; pairs split on `&` and `;`). Headers are never logged. The level
  * follows the status: 5xx `error`, 4xx `warn`, else `info`. Register it after
  * {@linkcode requestId} so the line carries `request_id`.
  *
@@ -281,6 +339,9 @@ export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHan
   ) {
     throw new TypeError("Invalid requestLogger option redact: must be an array of names");
   }
+  if (redact !== undefined && hasEmptyKey(redact)) {
+    throw new TypeError("Invalid requestLogger option redact: every name needs a letter or digit");
+  }
   for (const [name, fn] of [["clientIp", clientIp], ["now", now]] as const) {
     if (fn !== undefined && typeof fn !== "function") {
       throw new TypeError(`Invalid requestLogger option ${name}: must be a function`);
@@ -288,7 +349,11 @@ export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHan
   }
   const skipPaths = new Set(typeof skip === "function" ? [] : skip ?? ["/healthz", "/metrics"]);
   const skipWhen = typeof skip === "function" ? skip : undefined;
-  const secret = new Set([...DEFAULT_REDACT_KEYS, ...(redact ?? [])].map((k) => k.toLowerCase()));
+  const secret = secretKeyMatcher([
+    ...DEFAULT_REDACT_KEYS,
+    ...QUERY_REDACT_KEYS,
+    ...(redact ?? []),
+  ]);
   const clock = now ?? (() => performance.now());
   const target = logger ?? log;
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { problemHandler } from "@plinth/errors";
+import { problemHandler, unauthorized } from "@plinth/errors";
 import { createLogger, type Logger } from "./logger.ts";
 import { requestId, type RequestIdVariables, requestLogger } from "./middleware.ts";
 import { getContext } from "./context.ts";
@@ -314,4 +314,67 @@ test("requestId() sets the header on a Response whose headers are immutable", as
   assert.equal(res.status, 302);
   assert.equal(res.headers.get("x-request-id"), "r-imm");
   assert.equal(res.headers.get("location"), "http://example.com/next");
+});
+
+test("requestLogger() redacts secret query parameters by normalised name, with & or ; pairs", async () => {
+  const { lines, logger } = capture();
+  const app = appWith(logger);
+  const query = [
+    "page=2",
+    "api-key=s1",
+    "password%5B%5D=s2",
+    "password[]=s3",
+    "sig=s4",
+    "X-Amz-Signature=s5",
+    "X-Amz-Date=20261202T000000Z",
+    "jwt=s6",
+    "key=s7",
+    "session=s8",
+    "accessToken=s9",
+    "x_api_key=s10",
+    "user%5Bpassword%5D=s11",
+    "sort=name",
+  ].join("&") + ";token=s12;flag";
+  await (await app.request(`/orgs/acme?${query}`)).text();
+  const line = lines.find((l) => l.message === "Request completed");
+  assert.equal(
+    line?.query,
+    "page=2&api-key=[REDACTED]&password%5B%5D=[REDACTED]&password[]=[REDACTED]&sig=[REDACTED]" +
+      "&X-Amz-Signature=[REDACTED]&X-Amz-Date=20261202T000000Z&jwt=[REDACTED]&key=[REDACTED]" +
+      "&session=[REDACTED]&accessToken=[REDACTED]&x_api_key=[REDACTED]" +
+      "&user%5Bpassword%5D=[REDACTED]&sort=name;token=[REDACTED];flag",
+  );
+  const all = JSON.stringify(lines);
+  for (let i = 1; i <= 12; i++) assert.ok(!all.includes(`=s${i}`), `s${i}`);
+  assert.throws(() => requestLogger({ redact: ["[]"] }), TypeError);
+});
+
+test("requestLogger() logs the matched handler's route when a middleware on /orgs/* rejects", async () => {
+  const { lines, logger } = capture();
+  const app = new Hono();
+  app.use(requestId());
+  app.use(requestLogger({ logger, now: counter() }));
+  app.onError(problemHandler({ logger }));
+  app.use("/orgs/*", async (c, next) => {
+    if (c.req.header("authorization") === undefined) return c.json({ error: "no" }, 401);
+    if (c.req.header("authorization") === "throw") throw unauthorized("Bad token");
+    await next();
+  });
+  app.get("/orgs/:id", (c) => c.json({ id: c.req.param("id") }));
+  app.get("/orgs/:id/members/:member", (c) => c.text("member"));
+  await (await app.request("/orgs/acme")).text();
+  await (await app.request("/orgs/acme", { headers: { authorization: "throw" } })).text();
+  await (await app.request("/orgs/acme", { headers: { authorization: "ok" } })).text();
+  await (await app.request("/orgs/acme/members/7")).text();
+  await (await app.request("/orgs/acme/unknown/deep")).text();
+  await (await app.request("/elsewhere")).text();
+  const access = lines.filter((l) => l.message === "Request completed");
+  assert.deepEqual(access.map((l) => [l.status, l.route]), [
+    [401, "/orgs/:id"],
+    [401, "/orgs/:id"],
+    [200, "/orgs/:id"],
+    [401, "/orgs/:id/members/:member"],
+    [401, "/orgs/*"],
+    [404, undefined],
+  ]);
 });

@@ -1,15 +1,23 @@
 /**
- * The keys whose values every logger replaces with `"[REDACTED]"`, at any depth and in any case
- * (`Authorization`, `headers.cookie`, `{ user: { password } }`). Loggers add their `redact`
- * option's keys to these.
+ * The keys whose values every logger replaces with `"[REDACTED]"`, at any depth (`Authorization`,
+ * `headers.cookie`, `{ user: { password } }`). Keys are matched by normalised name — lower case,
+ * without `-`, `_` or other punctuation — and by suffix, so `accessToken`, `X-Api-Key`,
+ * `db_password` and `dbPassword` are all secret. Booleans and `null` are written as they are:
+ * they hold no secret. Loggers add their `redact` option's keys to these.
  *
  * @example
  * ```ts
- * import { DEFAULT_REDACT_KEYS } from "@plinth/logging";
+ * import { createLogger, DEFAULT_REDACT_KEYS } from "@plinth/logging";
  * import assert from "node:assert/strict";
  *
  * assert.ok(DEFAULT_REDACT_KEYS.includes("authorization"));
- * assert.ok(DEFAULT_REDACT_KEYS.includes("set-cookie"));
+ * const lines: string[] = [];
+ * const logger = createLogger({ service: "svc", destination: { write: (l) => lines.push(l) } });
+ * logger.info("login", { dbPassword: "hunter2", "x-api-key": "k", secret: true });
+ * const line = JSON.parse(lines[0]!);
+ * assert.equal(line.dbPassword, "[REDACTED]");
+ * assert.equal(line["x-api-key"], "[REDACTED]");
+ * assert.equal(line.secret, true);
  * ```
  */
 export const DEFAULT_REDACT_KEYS: readonly string[] = Object.freeze([
