@@ -1,8 +1,10 @@
 // Config files (YAML 1.2 and JSON) parsed into flat environment-style keys with their lines.
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import { ConfigParseError } from "./errors.ts";
 import { lineColumn, parseJson } from "./_json.ts";
 import { UNSAFE_KEYS } from "./_schema.ts";
+import { yamlReason } from "./_yaml_errors.ts";
+import { isDenoPermissionError } from "./_read.ts";
 
 /** One flattened value of a file and the line it is on. */
 export interface FlatEntry {
@@ -51,7 +53,7 @@ export function parseConfigFile(
       const memberPath = [...path, key];
       const segment = toEnvKey(key);
       if (segment === "") {
-        throw new ConfigParseError(`the key ${JSON.stringify(key)} has no letters or digits`, {
+        throw new ConfigParseError("a key has no letters or digits", {
           code: "unsafe_key",
           file: name,
           line: lineOf(memberPath),
@@ -120,38 +122,42 @@ function readJson(name: string, text: string): Parsed {
 
 function readYaml(name: string, text: string): Parsed {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const [first] = doc.errors;
-  if (first !== undefined) {
-    const { line, col } = lineCounter.linePos(first.pos[0]);
-    let reason = first.message;
-    if (first.code === "DUPLICATE_KEY") {
-      const key = /^[^:\n]*/.exec(text.slice(first.pos[0]))?.[0].trim().slice(0, 80) ?? "";
-      reason = `duplicate key ${JSON.stringify(key)}`;
-    }
-    throw new ConfigParseError(`invalid YAML: ${reason}`, {
+  let doc;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    // The yaml package reads LOG_TOKENS and LOG_STREAM while parsing (its debug switches).
+    if (!isDenoPermissionError(error)) throw error;
+    throw new ConfigParseError(
+      "cannot parse YAML: the yaml package reads the LOG_TOKENS and LOG_STREAM variables: " +
+        "run Deno with --allow-env=LOG_TOKENS,LOG_STREAM (or --allow-env), or use a JSON file",
+      { code: "unreadable_file", file: name, cause: error },
+    );
+  }
+  // Messages name the kind of error and where, never the parser's words: they can quote the file.
+  function fail(code: string | undefined, offset: number | undefined): never {
+    const position = offset === undefined ? undefined : lineCounter.linePos(offset);
+    throw new ConfigParseError(yamlReason(code), {
       code: "invalid_yaml",
       file: name,
-      line,
-      column: col,
-      cause: first,
+      line: position?.line,
+      column: position?.col,
     });
   }
+  const [first] = doc.errors;
+  if (first !== undefined) fail(first.code, first.pos[0]);
+  visit(doc, {
+    Alias(_key, alias) {
+      if (alias.resolve(doc) === undefined) fail("BAD_ALIAS", alias.range?.[0]);
+    },
+  });
   const lines = new Map<string, number>();
   const walk = (node: unknown, path: string[]): void => {
     if (!isMap(node)) return;
     for (const pair of node.items) {
       const keyNode = pair.key;
-      const offset =
-        (isScalar(pair.value) || isMap(pair.value) ? pair.value.range?.[0] : undefined) ??
-          (keyNode as { range?: [number] } | null)?.range?.[0];
-      const position = offset === undefined ? undefined : lineCounter.linePos(offset);
       if (!isScalar(keyNode)) {
-        throw new ConfigParseError("invalid YAML: keys must be plain scalars", {
-          code: "invalid_yaml",
-          file: name,
-          line: position?.line,
-        });
+        fail("NON_STRING_KEY", (keyNode as { range?: [number] } | null)?.range?.[0]);
       }
       const key = String(keyNode.value);
       const keyPosition = keyNode.range ? lineCounter.linePos(keyNode.range[0]) : undefined;
@@ -165,12 +171,9 @@ function readYaml(name: string, text: string): Parsed {
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    throw new ConfigParseError(`invalid YAML: ${(error as Error).message}`, {
-      code: "invalid_yaml",
-      file: name,
-      cause: error,
-    });
+  } catch {
+    // Unresolved aliases were caught above; what throws here is expansion past maxAliasCount.
+    fail("RESOURCE_EXHAUSTION", undefined);
   }
   return { data, lineOf: (path) => lines.get(path.join("\u0000")) };
 }

@@ -34,7 +34,7 @@ test("parseJson() reports each syntax error at its offset", () => {
     ["nul", /unexpected character/, 0],
     ["-", /unexpected character/, 0],
     ["1 2", /unexpected text after the value/, 2],
-    ['{"a": 1, "a": 2}', /duplicate key "a"/, 9],
+    ['{"a": 1, "a": 2}', /^duplicate key$/, 9],
   ];
   for (const [text, message, offset] of cases) {
     assert.throws(() => parseJson(text), (error: unknown) => {

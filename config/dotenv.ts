@@ -78,6 +78,15 @@ interface RawEntry {
   line: number;
 }
 
+/** How deep `${…}` may nest inside `${NAME:-…}` defaults. */
+const MAX_NESTING = 16;
+/** How many keys one value may reach through references (`A` → `${B}` → `${C}` …). */
+const MAX_CHAIN = 32;
+/** How long a value may grow by expansion, in UTF-16 code units (1 MiB). */
+const MAX_VALUE_LENGTH = 1_048_576;
+/** How long all the expanded values of one file may be together (8 MiB). */
+const MAX_EXPANDED_TOTAL = 8_388_608;
+
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NAME_START_RE = /[A-Za-z_]/;
 const NAME_RE = /[A-Za-z0-9_]/;
@@ -93,12 +102,16 @@ const NAME_RE = /[A-Za-z0-9_]/;
  * (`\${` keeps it literal; a bare `$NAME` and `$(command)` are never touched); a key that
  * references itself reads `env`. The last of duplicate keys wins, with a warning.
  *
+ * Expansion is bounded: `${…}` nests at most 16 levels deep, a value reaches at most 32 keys
+ * through references, a value expands to at most 1 MiB (1 048 576 characters) and a file's
+ * expanded values to 8 MiB together; past a limit the parse fails, naming the key.
+ *
  * @param text The file's contents (CRLF, lone CR and a UTF-8 BOM are fine).
  * @param options File name for messages, the environment for `${NAME}`, a warning hook.
  * @returns The values on a null-prototype object.
  * @throws {ConfigParseError} With code `invalid_dotenv` and `file:line` on any malformed line,
- * an unterminated quote (naming the line where it opened), a reference cycle or a `${NAME:?}`
- * whose name is unset.
+ * an unterminated quote (naming the line where it opened), a reference cycle, a `${NAME:?}`
+ * whose name is unset, or an expansion past a limit.
  *
  * @example
  * ```ts
@@ -172,6 +185,7 @@ export function parseDotenvEntries(
   const values: Record<string, string> = Object.create(null);
   const lines: Record<string, number> = Object.create(null);
   const resolving: string[] = [];
+  let expandedTotal = 0;
 
   const lookup = (name: string, from: RawEntry): string | undefined => {
     if (name === from.key) return envValue(env, name);
@@ -192,10 +206,30 @@ export function parseDotenvEntries(
         line: entry.line,
       });
     }
+    if (resolving.length >= MAX_CHAIN) {
+      const first = entries.get(resolving[0] as string) as RawEntry;
+      fail(
+        `the \${…} references of ${first.key} go more than ${MAX_CHAIN} keys deep (at ${entry.key})`,
+        file,
+        first.line,
+      );
+    }
     resolving.push(entry.key);
     let value: string;
     if (entry.quote === "'" || entry.quote === "`") value = entry.raw;
-    else value = expand(entry, file, (name) => lookup(name, entry), warn);
+    else {
+      value = expand(entry, file, (name) => lookup(name, entry), warn);
+      if (entry.raw.includes("${")) {
+        expandedTotal += value.length;
+        if (expandedTotal > MAX_EXPANDED_TOTAL) {
+          fail(
+            `the values expanded from \${…} add up to more than ${MAX_EXPANDED_TOTAL} characters (at ${entry.key})`,
+            file,
+            entry.line,
+          );
+        }
+      }
+    }
     resolving.pop();
     values[entry.key] = value;
     return value;
@@ -376,10 +410,24 @@ function expandText(
     }
     if (ch === "$" && text[i + 1] === "{") {
       const close = matchingBrace(text, i + 2);
+      if (close === TOO_DEEP) {
+        fail(
+          `the value of ${entry.key} nests \${…} more than ${MAX_NESTING} levels deep`,
+          file,
+          entry.line,
+        );
+      }
       if (close === -1) {
         fail(`unterminated \${ in the value of ${entry.key}`, file, entry.line);
       }
       out += reference(text.slice(i + 2, close), double, entry, file, lookup, warn);
+      if (out.length > MAX_VALUE_LENGTH && out.length > entry.raw.length) {
+        fail(
+          `the value of ${entry.key} expands to more than ${MAX_VALUE_LENGTH} characters`,
+          file,
+          entry.line,
+        );
+      }
       i = close + 1;
       continue;
     }
@@ -389,6 +437,9 @@ function expandText(
   return out;
 }
 
+const TOO_DEEP = -2;
+
+/** The index of the `}` closing a `${`, -1 when there is none, TOO_DEEP past MAX_NESTING. */
 function matchingBrace(text: string, from: number): number {
   let depth = 1;
   for (let i = from; i < text.length; i++) {
@@ -396,6 +447,7 @@ function matchingBrace(text: string, from: number): number {
       i++;
     } else if (text[i] === "$" && text[i + 1] === "{") {
       depth++;
+      if (depth > MAX_NESTING) return TOO_DEEP;
       i++;
     } else if (text[i] === "}") {
       depth--;

@@ -192,3 +192,51 @@ test("parseDotenv() counts lines across multi-line values and CRLF", () => {
   const { lines } = parseDotenvEntries('A="x\\\ny"\nB=1');
   assert.equal(lines["B"], 3);
 });
+
+/** Asserts a `ConfigParseError` at `file:line` whose message matches and holds no value. */
+function rejectsAt(text: string, line: number, message: RegExp, secret = "s3cr3t"): void {
+  assert.throws(() => parseDotenv(text, { file: ".env.local" }), (error: unknown) => {
+    assert.ok(error instanceof ConfigParseError, String(error));
+    assert.equal(error.code, "invalid_dotenv");
+    assert.equal(error.file, ".env.local");
+    assert.equal(error.line, line);
+    assert.ok(error.message.startsWith(`Cannot load config file .env.local:${line}: `));
+    assert.match(error.message, message);
+    assert.ok(!error.message.includes(secret), error.message);
+    return true;
+  });
+}
+
+test("parseDotenv() refuses ${…} nested more than 16 levels deep, naming file, line and key", () => {
+  const nest = (levels: number): string =>
+    `${"${UNSET:-".repeat(levels)}s3cr3t${"}".repeat(levels)}`;
+  assert.equal(parseDotenv(`A=1\nTOKEN=${nest(16)}`).TOKEN, "s3cr3t");
+  rejectsAt(`A=1\nTOKEN=${nest(17)}`, 2, /TOKEN nests \$\{…\} more than 16 levels deep/);
+  rejectsAt(`A=1\nTOKEN=${nest(50_000)}`, 2, /TOKEN nests/);
+  rejectsAt(`A=1\nTOKEN="${nest(50_000)}"`, 2, /TOKEN nests/);
+});
+
+test("parseDotenv() refuses reference chains longer than 32 keys, naming the first key", () => {
+  // Last key first, so resolving the first line follows the whole chain.
+  const chain = (length: number): string =>
+    [
+      ...Array.from({ length }, (_, i) => `K${length - i}=\${K${length - i - 1}}`),
+      "K0=s3cr3t",
+    ].join("\n");
+  assert.equal(parseDotenv(chain(31)).K31, "s3cr3t");
+  rejectsAt(chain(32), 1, /references of K32 go more than 32 keys deep \(at K0\)/);
+  rejectsAt(chain(20_000), 1, /references of K20000 go more than 32 keys deep/);
+});
+
+test("parseDotenv() refuses values that expand past 1 MiB, or 8 MiB together", () => {
+  // Each line repeats the one before ten times: K7 would be 100 MB.
+  const lines = ["K0=s3cr3t7890"];
+  for (let i = 1; i <= 7; i++) lines.push(`K${i}=${`\${K${i - 1}}`.repeat(10)}`);
+  rejectsAt(lines.join("\n"), 7, /value of K6 expands to more than 1048576 characters/);
+  const big = lines.slice(0, 6).join("\n"); // K5 is 1 000 000 characters: allowed
+  assert.equal(parseDotenv(big).K5?.length, 1_000_000);
+  const copies = Array.from({ length: 9 }, (_, i) => `COPY${i}=\${K5}`).join("\n");
+  rejectsAt(`${big}\n${copies}`, 14, /add up to more than 8388608 characters \(at COPY7\)/);
+  // A long literal value is the file's own size, not an expansion.
+  assert.equal(parseDotenv(`A=${"x".repeat(2_000_000)}`).A?.length, 2_000_000);
+});

@@ -3,6 +3,9 @@ import { ConfigError, type ConfigIssue, ConfigParseError } from "./errors.ts";
 import { type DotenvWarning, parseDotenvEntries } from "./dotenv.ts";
 import { type FlatEntry, parseConfigFile, toEnvKey } from "./_files.ts";
 import { coerce, fieldKind, isMarkedSecret, shapeOf, UNSAFE_KEYS } from "./_schema.ts";
+import { maskCredentials, maskValue, REDACTED } from "./_mask.ts";
+import { listDirectory, processEnv, readFileFromDisk } from "./_read.ts";
+import { type WarningSink, warningSink } from "./_warnings.ts";
 
 /**
  * A file given by content instead of read from `dir` (tests, edge runtimes, bundles).
@@ -69,6 +72,35 @@ export interface ConfigWarning {
 }
 
 /**
+ * Where {@linkcode loadConfig} can send its warnings: anything with a `warn(message, fields)`
+ * method, such as a `@plinth/logging` logger. Each warning arrives as
+ * `warn(message, { config_source })`.
+ *
+ * @example
+ * ```ts
+ * import { type ConfigLogger, loadConfig } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * const lines: string[] = [];
+ * const logger: ConfigLogger = {
+ *   warn: (message, fields) => lines.push(`${fields?.config_source}: ${message}`),
+ * };
+ * await loadConfig(z.object({ PORT: z.number() }), {
+ *   dir: null,
+ *   source: { PORT: "80" },
+ *   files: [{ name: "config.yaml", content: "prot: 81" }],
+ *   logger,
+ * });
+ * assert.deepEqual(lines, ["config.yaml:1: PROT is not in the schema and is ignored"]);
+ * ```
+ */
+export interface ConfigLogger {
+  /** Receives one warning: its message and `{ config_source }` (`file:line`). */
+  warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+}
+
+/**
  * Options of {@linkcode loadConfig}.
  *
  * @example
@@ -112,8 +144,15 @@ export interface LoadConfigOptions {
   readonly overrides?: Readonly<Record<string, unknown>> | undefined;
   /** More keys to redact in `explain()` and `toJSON()`. @default {[]} */
   readonly secrets?: readonly string[] | undefined;
-  /** Called for each warning. @default {console.warn with one line per warning} */
+  /**
+   * Called for each warning. With neither `onWarning` nor `logger`, warnings are written to
+   * stdout as JSON lines shaped like `@plinth/logging`'s (`timestamp`, `level`, `service_name`
+   * from SERVICE_NAME, `message`, `config_source`), none when LOG_LEVEL is error, fatal or silent.
+   * @default {undefined}
+   */
   readonly onWarning?: ((warning: ConfigWarning) => void) | undefined;
+  /** A logger that receives each warning as `warn(message, { config_source })`. @default {undefined} */
+  readonly logger?: ConfigLogger | undefined;
   /** Reads a file; inject it to load from anywhere. @default {node:fs, loaded only when needed} */
   readonly readFile?: ReadFile | undefined;
 }
@@ -166,7 +205,7 @@ export interface ConfigExplanation {
   readonly key: string;
   /** Where the effective value came from (`unset` when it has none). */
   readonly source: string;
-  /** The effective value for display: `[REDACTED]` when secret, URL passwords masked. */
+  /** The effective value for display: `[REDACTED]` when secret, credentials in URLs and DSNs masked. */
   readonly value: string | undefined;
   /** Whether the key is treated as a secret. */
   readonly secret: boolean;
@@ -174,7 +213,6 @@ export interface ConfigExplanation {
   readonly layers: readonly ConfigSource[];
 }
 
-const REDACTED = "[REDACTED]";
 const SECRET_RE = /SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY/i;
 const ENV_KEY_RE = /^[A-Z][A-Z0-9_]*$/;
 const ENVIRONMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -193,19 +231,6 @@ function display(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
-  }
-}
-
-/** Masks the password of a URL-shaped value (`postgres://app:[REDACTED]@db/app`). */
-function maskUrl(text: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(text)) return text;
-  try {
-    const url = new URL(text);
-    if (url.password === "") return text;
-    url.password = REDACTED;
-    return url.href.replace(encodeURIComponent(REDACTED), REDACTED);
-  } catch {
-    return text;
   }
 }
 
@@ -484,7 +509,12 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
     const origin = this.#origins.get(name);
     if (origin === undefined) return undefined;
     const secret = this.#secret(name);
-    const show = (value: unknown): string => secret ? REDACTED : maskUrl(display(value));
+    const show = (value: unknown): string =>
+      secret
+        ? REDACTED
+        : typeof value === "string"
+        ? maskCredentials(value)
+        : display(maskValue(value));
     const current = this.get(name);
     return Object.freeze({
       key: name,
@@ -500,7 +530,10 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
   }
 
   /**
-   * The values with secrets redacted, so logging a config object leaks nothing.
+   * The values with secrets redacted, so logging a config object leaks nothing: secret keys
+   * are `[REDACTED]`; URL passwords, password query parameters and keyword DSN passwords are
+   * masked inside every string, in arrays and objects too; a value whose credential cannot be
+   * delimited is `[REDACTED]` whole.
    *
    * @returns A plain object safe to print.
    *
@@ -521,13 +554,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(this.values)) {
       if (value === undefined) continue;
-      out[key] = this.#secret(key)
-        ? REDACTED
-        : typeof value === "string"
-        ? maskUrl(value)
-        : typeof value === "bigint"
-        ? String(value)
-        : value;
+      out[key] = this.#secret(key) ? REDACTED : maskValue(value);
     }
     return out;
   }
@@ -538,62 +565,6 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
       throw new TypeError(`Cannot read config ${normaliseKey(key)}: it is not set`);
     }
     return value;
-  }
-}
-
-let nodeFs: Promise<typeof import("node:fs")> | undefined;
-
-/** Reads with `node:fs` (Deno, Node and Bun all have it), imported on first use only. */
-async function defaultReadFile(path: string): Promise<string | undefined> {
-  let fs: typeof import("node:fs");
-  try {
-    fs = await (nodeFs ??= import("node:fs"));
-  } catch (error) {
-    throw new ConfigParseError(
-      "no file system is available here (pass dir: null and in-memory files)",
-      {
-        code: "unreadable_file",
-        file: path,
-        cause: error,
-      },
-    );
-  }
-  try {
-    // Synchronous: a handful of small files at start-up read faster than the thread pool answers.
-    // Most candidates (config.yml, .env.local, …) are absent: asking is cheaper than an ENOENT throw.
-    if (!fs.existsSync(path)) return undefined;
-    return fs.readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw new ConfigParseError(`cannot read the file (${String(code ?? "error")})`, {
-      code: "unreadable_file",
-      file: path,
-      cause: error,
-    });
-  }
-}
-
-/** The names in a directory, or `undefined` when it cannot be listed (then each file is asked). */
-async function listDir(dir: string): Promise<Set<string> | undefined> {
-  try {
-    const fs = await (nodeFs ??= import("node:fs"));
-    return new Set(fs.readdirSync(dir));
-  } catch {
-    return undefined;
-  }
-}
-
-function processEnv(): Record<string, string | undefined> {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  if (proc?.env === undefined) return {};
-  try {
-    return { ...proc.env };
-  } catch (error) {
-    throw new Error(
-      "Cannot read the environment: access was denied (on Deno, run with --allow-env or pass `source`)",
-      { cause: error },
-    );
   }
 }
 
@@ -614,6 +585,15 @@ function checkOptions(options: LoadConfigOptions): void {
   }
   if (dir !== undefined && dir !== null && typeof dir !== "string") {
     throw new TypeError("Invalid loadConfig option dir: must be a path or null");
+  }
+  if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
+    throw new TypeError("Invalid loadConfig option onWarning: must be a function");
+  }
+  const logger = options.logger;
+  if (logger !== undefined && typeof (logger as { warn?: unknown } | null)?.warn !== "function") {
+    throw new TypeError(
+      "Invalid loadConfig option logger: must have a warn(message, fields) method",
+    );
   }
   for (const key of ["files", "dotenv", "secrets"] as const) {
     const value = options[key];
@@ -637,7 +617,9 @@ function checkOptions(options: LoadConfigOptions): void {
  * @param options Environment, files, env prefix, source, overrides, secrets, hooks.
  * @returns The loaded configuration.
  * @throws {ConfigError} Listing every missing or invalid key, its source and the rule broken.
- * @throws {ConfigParseError} When a file is malformed (with `file:line:column`) or unreadable.
+ * @throws {ConfigParseError} When a file is malformed (with `file:line:column`) or unreadable,
+ * including a missing read permission on Deno (naming the path and `--allow-read`).
+ * @throws {Error} When the process environment cannot be read (on Deno, without `--allow-env`).
  * @throws {TypeError} When the schema is not a zod object with environment-style keys, or an option is invalid.
  *
  * @example
@@ -683,14 +665,46 @@ export async function loadConfig<S extends z.ZodObject>(
   }
   checkOptions(options);
 
+  const sink = warningSink(options.onWarning, options.logger);
+  const state: LoadState = { layers: [], source: options.source };
+  try {
+    return await assemble(schema, shape, options, sink, state);
+  } finally {
+    // Default warning lines carry SERVICE_NAME and LOG_LEVEL from the highest layer that has them.
+    sink.flush((name) => {
+      for (let i = state.layers.length - 1; i >= 0; i--) {
+        const value = state.layers[i]?.entries.get(name)?.value;
+        if (typeof value === "string" && value !== "") return value;
+      }
+      return state.source?.[name];
+    });
+  }
+}
+
+/** What {@linkcode assemble} has read so far, for the warning lines written when it ends. */
+interface LoadState {
+  layers: Layer[];
+  source: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** The body of {@linkcode loadConfig}, once the schema and options are checked. */
+async function assemble<S extends z.ZodObject>(
+  schema: S,
+  shape: Record<string, unknown>,
+  options: LoadConfigOptions,
+  sink: WarningSink,
+  state: LoadState,
+): Promise<Config<z.output<S>>> {
+  const keys = Object.keys(shape);
+  const layers = state.layers;
   const warnings: ConfigWarning[] = [];
   const warn = (warning: ConfigWarning): void => {
     warnings.push(warning);
-    if (options.onWarning !== undefined) options.onWarning(warning);
-    else console.warn(`config: ${warning.source}: ${warning.message}`);
+    sink.add(warning);
   };
 
   const source = options.source ?? processEnv();
+  state.source = source;
   const environment = options.environment ??
     (source["APP_ENV"] || undefined) ?? (source["NODE_ENV"] || undefined) ?? "development";
   if (!ENVIRONMENT_RE.test(environment)) {
@@ -702,14 +716,7 @@ export async function loadConfig<S extends z.ZodObject>(
   const kinds = new Map(keys.map((key) => [key, fieldKind(shape[key])]));
   const keepWhole = (key: string): boolean => kinds.get(key)?.kind === "object";
   const dir = options.dir === undefined ? "." : options.dir;
-  const readFile = options.readFile ?? defaultReadFile;
-  // With the default reader, list the directory once: most candidate names are absent.
-  const listing = dir !== null && options.readFile === undefined ? await listDir(dir) : undefined;
-  const read = async (name: string): Promise<string | undefined> => {
-    if (dir === null) return undefined;
-    if (listing !== undefined && !name.includes("/") && !listing.has(name)) return undefined;
-    return await readFile(dir === "." ? name : `${dir.replace(/\/+$/, "")}/${name}`);
-  };
+  const readFile = options.readFile ?? readFileFromDisk;
 
   // Config files and their per-environment variants, then the .env files: all read at once.
   const fileSpecs = options.files ?? ["config.yaml", "config.yml", "config.json"];
@@ -717,6 +724,17 @@ export async function loadConfig<S extends z.ZodObject>(
   const dotenvSpecs = options.dotenv === false
     ? []
     : options.dotenv ?? [".env", `.env.${environment}`, ".env.local"];
+  // With the default reader, list the directory once (most candidate names are absent), and
+  // only when a file is to be read from it: in-memory files need no read permission.
+  const readsDisk = [...fileSpecs, ...dotenvSpecs].some((spec) => typeof spec === "string");
+  const listing = dir !== null && readsDisk && options.readFile === undefined
+    ? await listDirectory(dir)
+    : undefined;
+  const read = async (name: string): Promise<string | undefined> => {
+    if (dir === null) return undefined;
+    if (listing !== undefined && !name.includes("/") && !listing.has(name)) return undefined;
+    return await readFile(dir === "." ? name : `${dir.replace(/\/+$/, "")}/${name}`);
+  };
   const variantOf = (name: string): string | undefined => {
     const dot = name.lastIndexOf(".");
     return dot > 0 ? `${name.slice(0, dot)}.${environment}${name.slice(dot)}` : undefined;
@@ -734,7 +752,6 @@ export async function loadConfig<S extends z.ZodObject>(
     Promise.all(dotenvSpecs.map(load)),
   ]);
 
-  const layers: Layer[] = [];
   for (const file of baseFiles) {
     if (file.text === undefined && explicitFiles && dir !== null) {
       throw new ConfigParseError("the file does not exist", {

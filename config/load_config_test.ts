@@ -310,8 +310,7 @@ test("loadConfig() reports malformed YAML and JSON with file, line and column", 
     dir: null,
     files: [{ name: "config.yaml", content: "port: 1\nport: 2\n" }],
   }).catch((e: unknown) => e);
-  assert.match(String((duplicate as Error).message), /duplicate key "port"/);
-  assert.ok((duplicate as Error).cause instanceof Error);
+  assert.match(String((duplicate as Error).message), /duplicate key/);
   const password = await loadConfig(schema, {
     ...quiet,
     dir: null,
@@ -472,6 +471,69 @@ test("Config.explain() and toJSON() redact secrets and URL passwords", async () 
   assert.equal(config.values.DB_PASSWORD, "pw-1", "values themselves are intact");
 });
 
+test("Config.explain() and toJSON() mask passwords in URL, query and keyword DSN forms", async () => {
+  const values: Record<string, string> = {
+    SPACE_URL: "postgres://app:pw one@db/app",
+    HASH_URL: "postgres://app:pw#two@db/app",
+    QUERY_MARK_URL: "postgres://app:pw?three@db/app",
+    SLASH_URL: "postgres://app:pw/four@db/app",
+    LEADING_URL: "  postgres://app:pw-five@db/app",
+    QUERY_URL: "postgres://app@db/app?password=pw-six",
+    AMP_URL: "postgres://db/app?sslmode=require&password=pw-seven",
+    KEYWORD_DSN: "host=db user=app password=pw-eight dbname=app",
+    QUOTED_DSN: "host=db password='pw nine' dbname=app",
+    UNPARSABLE_DSN: "host=db password='pw-ten",
+  };
+  const schema = z.object({
+    ...Object.fromEntries(Object.keys(values).map((key) => [key, z.string()])),
+    REPLICAS: z.array(z.string()),
+    POOL: z.record(z.string(), z.string()),
+  });
+  const config = await loadConfig(schema, {
+    ...quiet,
+    dir: null,
+    source: { ...values, REPLICAS: "postgres://r:pw-eleven@r1/app, postgres://r2/app" },
+    dotenv: [{ name: ".env", content: "SPACE_URL='postgres://app:pw twelve@db/app'" }],
+    files: [{
+      name: "config.yaml",
+      content: "pool:\n  dsn: 'host=db password=pw-13'\n  password: pw-14\n",
+    }],
+  });
+  const secrets = [
+    "pw one",
+    "pw#two",
+    "pw?three",
+    "pw/four",
+    "pw-five",
+    "pw-six",
+    "pw-seven",
+    "pw-eight",
+    "pw nine",
+    "pw-ten",
+    "pw-eleven",
+    "pw twelve",
+    "pw-13",
+    "pw-14",
+  ];
+  const printed = [
+    JSON.stringify(config),
+    ...Object.keys(schema.shape).map((key) => JSON.stringify(config.explain(key))),
+  ].join("\n");
+  for (const secret of secrets) assert.ok(!printed.includes(secret), `leaks ${secret}`);
+  assert.equal(config.explain("QUOTED_DSN")?.value, "host=db password='[REDACTED]' dbname=app");
+  assert.equal(config.explain("UNPARSABLE_DSN")?.value, "[REDACTED]");
+  assert.equal(config.explain("LEADING_URL")?.value, "  postgres://app:[REDACTED]@db/app");
+  assert.deepEqual(config.toJSON().REPLICAS, [
+    "postgres://r:[REDACTED]@r1/app",
+    "postgres://r2/app",
+  ]);
+  assert.deepEqual(config.toJSON().POOL, {
+    dsn: "host=db password=[REDACTED]",
+    password: "[REDACTED]",
+  });
+  assert.equal(config.get("QUOTED_DSN"), values.QUOTED_DSN, "values themselves are intact");
+});
+
 test("loadConfig() warns about unknown file keys, .env duplicates and unset references", async () => {
   const warnings: ConfigWarning[] = [];
   await loadConfig(z.object({ DATABASE_URL: z.string() }), {
@@ -490,21 +552,107 @@ test("loadConfig() warns about unknown file keys, .env duplicates and unset refe
   assert.match(warnings[2]?.message ?? "", /DATABSE_URL is not in the schema/);
 });
 
-test("loadConfig() warns on console by default", async () => {
-  const original = console.warn;
+/** Runs `fn` with console.log captured. */
+async function capturingStdout(fn: () => Promise<unknown>): Promise<string[]> {
+  const original = console.log;
   const lines: string[] = [];
-  console.warn = (line: string) => lines.push(line);
+  console.log = (line: string) => lines.push(line);
   try {
-    await loadConfig(z.object({ A: z.string().optional() }), {
-      dir: null,
-      dotenv: [{ name: ".env", content: "A=${NOPE}" }],
-    });
+    await fn().catch(() => {});
   } finally {
-    console.warn = original;
+    console.log = original;
   }
-  assert.deepEqual(lines, [
-    'config: .env:1: A references ${NOPE}, which is not set; it expands to ""',
+  return lines;
+}
+
+test("loadConfig() writes warnings by default as JSON lines shaped like @plinth/logging's", async () => {
+  const lines = await capturingStdout(() =>
+    loadConfig(z.object({ A: z.string().optional(), SERVICE_NAME: z.string().optional() }), {
+      dir: null,
+      source: {},
+      dotenv: [{ name: ".env", content: "A=${NOPE}\nSERVICE_NAME=billing" }],
+    })
+  );
+  assert.equal(lines.length, 1);
+  const line = JSON.parse(lines[0] as string);
+  assert.deepEqual(Object.keys(line), [
+    "timestamp",
+    "level",
+    "service_name",
+    "message",
+    "config_source",
   ]);
+  assert.match(line.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.deepEqual({ ...line, timestamp: "" }, {
+    timestamp: "",
+    level: "warn",
+    service_name: "billing", // from .env, as the service's logger would be told
+    message: 'A references ${NOPE}, which is not set; it expands to ""',
+    config_source: ".env:1",
+  });
+});
+
+test("loadConfig() writes its default warning lines even when loading fails, and honours LOG_LEVEL", async () => {
+  const schema = z.object({ PORT: z.number() });
+  const failed = await capturingStdout(() =>
+    loadConfig(schema, {
+      dir: null,
+      source: { SERVICE_NAME: "api" },
+      files: [{ name: "config.yaml", content: "prot: 80" }],
+    })
+  );
+  assert.equal(failed.length, 1);
+  assert.equal(JSON.parse(failed[0] as string).service_name, "api");
+  assert.equal(JSON.parse(failed[0] as string).config_source, "config.yaml:1");
+  const unnamed = await capturingStdout(() =>
+    loadConfig(schema, {
+      dir: null,
+      source: { PORT: "1" },
+      dotenv: [{ name: ".env", content: "X=1" }],
+    })
+  );
+  assert.equal(JSON.parse(unnamed[0] as string).service_name, "unknown_service");
+  for (const level of ["error", " FATAL ", "silent"]) {
+    const quiet = await capturingStdout(() =>
+      loadConfig(schema, {
+        dir: null,
+        source: { PORT: "1", LOG_LEVEL: level },
+        dotenv: [{ name: ".env", content: "X=1" }],
+      })
+    );
+    assert.deepEqual(quiet, [], level);
+  }
+});
+
+test("loadConfig() sends warnings to a logger option and to onWarning instead of stdout", async () => {
+  const calls: unknown[][] = [];
+  const hooked: ConfigWarning[] = [];
+  const lines = await capturingStdout(() =>
+    loadConfig(z.object({ PORT: z.number() }), {
+      dir: null,
+      source: { PORT: "1" },
+      files: [{ name: "config.yaml", content: "prot: 80" }],
+      logger: { warn: (...args: unknown[]) => calls.push(args) },
+      onWarning: (warning) => hooked.push(warning),
+    })
+  );
+  assert.deepEqual(lines, []);
+  assert.deepEqual(calls, [[
+    "PROT is not in the schema and is ignored",
+    { config_source: "config.yaml:1" },
+  ]]);
+  assert.deepEqual(hooked, [{
+    source: "config.yaml:1",
+    message: "PROT is not in the schema and is ignored",
+  }]);
+  await assert.rejects(
+    loadConfig(z.object({}), { dir: null, logger: {} as never }),
+    /Invalid loadConfig option logger/,
+  );
+  await assert.rejects(
+    loadConfig(z.object({}), { dir: null, onWarning: "warn" as never }),
+    /Invalid loadConfig option onWarning/,
+  );
 });
 
 test("loadConfig() expands .env references across files and from the OS environment", async () => {
