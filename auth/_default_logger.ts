@@ -9,6 +9,9 @@ export const defaultLogger: AuthLogger = {
   warn(message: string, fields?: Record<string, unknown>): void {
     log.warn(message, fields);
   },
+  error(message: string, fields?: Record<string, unknown>): void {
+    log.error(message, fields);
+  },
 };
 
 /** Calls `logger.warn`, never letting a throwing logger turn a 401 into a 500. */
@@ -19,6 +22,20 @@ export function safeWarn(
 ): void {
   try {
     logger.warn(message, fields);
+  } catch {
+    // A logger that throws has nowhere left to report to.
+  }
+}
+
+/** Calls `logger.error` (`logger.warn` when it has none), never throwing. */
+export function safeError(
+  logger: AuthLogger,
+  message: string,
+  fields: Record<string, unknown>,
+): void {
+  try {
+    if (typeof logger.error === "function") logger.error(message, fields);
+    else logger.warn(message, fields);
   } catch {
     // A logger that throws has nowhere left to report to.
   }

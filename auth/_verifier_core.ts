@@ -49,6 +49,13 @@ export type CacheProbe = (token: string) => TokenClaims | Promise<TokenClaims> |
 export type TokenKind = "access" | "refresh";
 const TYP: Readonly<Record<TokenKind, string>> = { access: "at+jwt", refresh: "refresh+jwt" };
 const REQUIRED = ["exp", "iat", "jti", "sub"];
+/**
+ * A compact JWS as plinth issues them: three base64url parts without padding, nothing around
+ * them (the signature may be empty, for `alg: none`, which is refused later as not valid).
+ * jose itself tolerates trailing whitespace and padding, which would make one token verify
+ * under many spellings, each its own claims-cache entry.
+ */
+const COMPACT_JWS_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** A resolver over a fixed set of keys: by `kid`, each key pinned to its one algorithm. */
 export function localResolver(entries: readonly KeyEntry[]): KeyResolver {
@@ -81,7 +88,12 @@ function claimOf(error: unknown): unknown {
 
 /** Maps whatever jose (or a key lookup) threw to an AuthError with a stable code. */
 export function toAuthError(error: unknown, kind: TokenKind): AuthError {
-  if (error instanceof AuthError) return error;
+  if (error instanceof AuthError) {
+    // A key resolver's error names no token kind: reworded for a refresh token.
+    return kind === "access"
+      ? error
+      : new AuthError(error.code, error.message, { cause: error.cause, tokenKind: kind });
+  }
   const joseCode = typeof error === "object" && error !== null
     ? (error as { code?: unknown }).code
     : undefined;
@@ -110,7 +122,10 @@ export function toAuthError(error: unknown, kind: TokenKind): AuthError {
       code = "token_invalid";
   }
   const reason = error instanceof Error ? error.message.slice(0, 200) : "unknown failure";
-  return new AuthError(code, `Cannot verify ${kind} token: ${reason}`, { cause: error });
+  return new AuthError(code, `Cannot verify ${kind} token: ${reason}`, {
+    cause: error,
+    tokenKind: kind,
+  });
 }
 
 function isNonEmptyString(value: unknown): value is string {
@@ -140,6 +155,7 @@ function checkClaims(payload: JWTPayload, kind: TokenKind): TokenClaims {
     throw new AuthError(
       "token_claims_invalid",
       `Cannot verify ${kind} token: claim "${bad}" is missing or not valid`,
+      { tokenKind: kind },
     );
   }
   if (Array.isArray(p["aud"])) Object.freeze(p["aud"]);
@@ -161,9 +177,12 @@ export class VerifierCore {
   readonly #s: CoreSettings;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #options: Readonly<Record<TokenKind, Record<string, unknown>>>;
+  /** The clock tolerance as jose applies it to `exp`: rounded up to whole seconds. */
+  readonly #toleranceMargin: number;
 
   constructor(settings: CoreSettings) {
     this.#s = settings;
+    this.#toleranceMargin = Math.ceil(settings.clockToleranceMs / 1000) * 1000;
     const base = {
       algorithms: [...settings.algorithms],
       issuer: typeof settings.issuer === "string" ? settings.issuer : [...settings.issuer],
@@ -180,6 +199,16 @@ export class VerifierCore {
 
   get cached(): number {
     return this.#cache.size;
+  }
+
+  /**
+   * How long a store must keep an entry about a token that expires at `expiresAt` (epoch ms):
+   * until this verification stops accepting it, `exp` plus the clock tolerance. jose compares
+   * whole seconds (a token is expired once `exp <= floor(now / 1000) - tolerance`), so a
+   * token with `exp * 1000 === expiresAt` verifies until just before the returned time.
+   */
+  retainUntil(expiresAt: number): number {
+    return expiresAt + this.#toleranceMargin;
   }
 
   clear(): void {
@@ -245,14 +274,13 @@ export class VerifierCore {
   // is measurable against raw jose on a fast HS256 verification and on cache hits.
   verify(token: unknown, kind: TokenKind): Promise<TokenClaims> {
     if (typeof token !== "string" || token.length === 0) {
-      return Promise.reject(
-        new AuthError("token_malformed", `Cannot verify ${kind} token: not a string`),
-      );
+      const what = token === undefined || token === null || token === ""
+        ? "no token was given"
+        : "not a string";
+      return Promise.reject(this.#malformed(kind, what));
     }
     if (token.length > this.#s.maxTokenLength) {
-      return Promise.reject(
-        new AuthError("token_malformed", `Cannot verify ${kind} token: too long`),
-      );
+      return Promise.reject(this.#malformed(kind, "too long"));
     }
     const s = this.#s;
     const cache = kind === "access" && s.cacheSize > 0 ? this.#cache : undefined;
@@ -265,6 +293,13 @@ export class VerifierCore {
       } catch (error) {
         return Promise.reject(error);
       }
+    }
+    // Only a token that was verified is ever cached, so a hit above needs no shape check; a miss
+    // is refused here, before jose and before it could take a cache entry.
+    if (!COMPACT_JWS_RE.test(token)) {
+      return Promise.reject(
+        this.#malformed(kind, "not three base64url parts (whitespace or padding?)"),
+      );
     }
     const now = s.now();
     const options = s.clockInjected
@@ -315,7 +350,15 @@ export class VerifierCore {
   #refuse(token: string, kind: TokenKind): never {
     const key = cacheKey(token);
     if (this.#cache.get(key)?.token === token) this.#cache.delete(key);
-    throw new AuthError("token_revoked", `Cannot verify ${kind} token: it has been revoked`);
+    throw new AuthError("token_revoked", `Cannot verify ${kind} token: it has been revoked`, {
+      tokenKind: kind,
+    });
+  }
+
+  #malformed(kind: TokenKind, what: string): AuthError {
+    return new AuthError("token_malformed", `Cannot verify ${kind} token: ${what}`, {
+      tokenKind: kind,
+    });
   }
 }
 

@@ -3,7 +3,8 @@ import { AppError } from "@plinth/errors";
 /**
  * Why authentication failed: the stable `code` of an {@linkcode AuthError}, also the
  * problem's `code` and the `reason` the middleware logs. Every code is a 401 except
- * `key_set_unavailable` (503: the remote key set could not be fetched).
+ * `key_set_unavailable` (503: the remote key set could not be fetched) and
+ * `api_key_store_failed` (503: the API key lookup threw or returned a malformed record).
  *
  * @example
  * ```ts
@@ -13,6 +14,7 @@ import { AppError } from "@plinth/errors";
  * const code: AuthErrorCode = "token_expired";
  * assert.equal(new AuthError(code).status, 401);
  * assert.equal(new AuthError("key_set_unavailable").status, 503);
+ * assert.equal(new AuthError("api_key_store_failed").status, 503);
  * ```
  */
 export type AuthErrorCode =
@@ -30,7 +32,8 @@ export type AuthErrorCode =
   | "api_key_invalid"
   | "api_key_revoked"
   | "api_key_expired"
-  | "key_set_unavailable";
+  | "key_set_unavailable"
+  | "api_key_store_failed";
 
 /**
  * Options of {@linkcode AuthError}.
@@ -43,6 +46,9 @@ export type AuthErrorCode =
  * const options: AuthErrorOptions = { realm: "billing", cause: new Error("jose said no") };
  * const error = new AuthError("token_invalid", undefined, options);
  * assert.match(error.headers["www-authenticate"] ?? "", /^Bearer realm="billing"/);
+ *
+ * const refresh = new AuthError("token_wrong_kind", undefined, { tokenKind: "refresh" });
+ * assert.equal(refresh.detail, "The token is not a refresh token");
  * ```
  */
 export interface AuthErrorOptions {
@@ -50,28 +56,47 @@ export interface AuthErrorOptions {
   readonly cause?: unknown;
   /** `realm` of the `WWW-Authenticate` challenge. @default {undefined (no realm)} */
   readonly realm?: string | undefined;
+  /** The kind of token the failure concerns, which the client-facing `detail` names. @default {"access"} */
+  readonly tokenKind?: "access" | "refresh" | undefined;
 }
 
-const TEXT: Readonly<Record<AuthErrorCode, readonly [message: string, detail: string]>> = {
+type Text = readonly [message: string, detail: string, refreshDetail?: string];
+
+const TEXT: Readonly<Record<AuthErrorCode, Text>> = {
   credentials_missing: ["No credentials were sent", "Authentication is required"],
   credentials_conflict: [
     "More than one credential was sent",
     "Send either a bearer token or an API key, not both",
   ],
-  token_malformed: ["The token is malformed", "The access token is malformed"],
+  token_malformed: [
+    "The token is malformed",
+    "The access token is malformed",
+    "The refresh token is malformed",
+  ],
   token_invalid: [
     "The token signature or key is not valid",
     "The access token is not valid",
+    "The refresh token is not valid",
   ],
-  token_expired: ["The token has expired", "The access token has expired"],
-  token_not_yet_valid: ["The token is not valid yet", "The access token is not valid yet"],
+  token_expired: [
+    "The token has expired",
+    "The access token has expired",
+    "The refresh token has expired",
+  ],
+  token_not_yet_valid: [
+    "The token is not valid yet",
+    "The access token is not valid yet",
+    "The refresh token is not valid yet",
+  ],
   token_wrong_kind: [
     "The token is of the wrong kind (access and refresh tokens are not interchangeable)",
     "The token is not an access token",
+    "The token is not a refresh token",
   ],
   token_claims_invalid: [
     "The token's claims are missing or wrong",
     "The access token is not valid",
+    "The refresh token is not valid",
   ],
   token_revoked: ["The token has been revoked", "The token has been revoked"],
   refresh_token_reused: [
@@ -84,6 +109,10 @@ const TEXT: Readonly<Record<AuthErrorCode, readonly [message: string, detail: st
   api_key_expired: ["The API key has expired", "The API key has expired"],
   key_set_unavailable: [
     "The key set could not be fetched",
+    "Credentials cannot be checked right now; try again later",
+  ],
+  api_key_store_failed: [
+    "The API key lookup failed or returned a malformed record",
     "Credentials cannot be checked right now; try again later",
   ],
 };
@@ -106,9 +135,10 @@ function challenge(code: AuthErrorCode, detail: string, realm: string | undefine
 }
 
 /**
- * An authentication failure: a 401 {@linkcode AppError} (503 for `key_set_unavailable`) with
- * a stable `code`, a client-safe `detail` that never contains the credential, and an RFC 6750
- * `WWW-Authenticate: Bearer` challenge. Thrown by the verifier, the issuer and the
+ * An authentication failure: a 401 {@linkcode AppError} (503, without a challenge, for
+ * `key_set_unavailable` and `api_key_store_failed`) with a stable `code`, a client-safe
+ * `detail` that never contains the credential and names the kind of token concerned
+ * (`tokenKind`), and an RFC 6750 `WWW-Authenticate: Bearer` challenge. Thrown by the verifier, the issuer and the
  * `authenticate()` middleware; `@plinth/errors` renders it as problem+json.
  *
  * @example
@@ -136,19 +166,24 @@ export class AuthError extends AppError {
    *
    * @param code Why authentication failed.
    * @param message Text for logs. @default {a sentence for the code}
-   * @param options `cause` and the challenge's `realm`.
-   * @throws {TypeError} When `code` is not an {@linkcode AuthErrorCode} or `realm` cannot be quoted.
+   * @param options `cause`, the challenge's `realm`, and the `tokenKind` the detail names.
+   * @throws {TypeError} When `code` is not an {@linkcode AuthErrorCode}, `realm` cannot be quoted or `tokenKind` is unknown.
    */
   constructor(code: AuthErrorCode, message?: string, options: AuthErrorOptions = {}) {
     const text = Object.hasOwn(TEXT, code) ? TEXT[code] : undefined;
     if (text === undefined) throw new TypeError("Cannot create AuthError: unknown code");
-    const status = code === "key_set_unavailable" ? 503 : 401;
+    const tokenKind = options.tokenKind;
+    if (tokenKind !== undefined && tokenKind !== "access" && tokenKind !== "refresh") {
+      throw new TypeError('Cannot create AuthError: tokenKind must be "access" or "refresh"');
+    }
+    const status = code === "key_set_unavailable" || code === "api_key_store_failed" ? 503 : 401;
+    const detail = tokenKind === "refresh" ? text[2] ?? text[1] : text[1];
     super(message ?? text[0], {
       status,
       code,
-      detail: text[1],
+      detail,
       cause: options.cause,
-      ...(status === 401 ? { wwwAuthenticate: challenge(code, text[1], options.realm) } : {}),
+      ...(status === 401 ? { wwwAuthenticate: challenge(code, detail, options.realm) } : {}),
     });
     this.name = "AuthError";
   }

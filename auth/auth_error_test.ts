@@ -42,3 +42,32 @@ test("AuthError() refuses an unknown code", () => {
   assert.throws(() => new AuthError("nope" as never), TypeError);
   assert.equal(isAuthError(new Error("x")), false);
 });
+
+test("AuthError() words its detail and challenge for a refresh token with tokenKind", () => {
+  const error = new AuthError("token_malformed", undefined, { tokenKind: "refresh" });
+  assert.equal(error.detail, "The refresh token is malformed");
+  assert.equal(
+    error.headers["www-authenticate"],
+    'Bearer error="invalid_token", error_description="The refresh token is malformed"',
+  );
+  assert.equal(
+    new AuthError("token_wrong_kind", undefined, { tokenKind: "refresh" }).detail,
+    "The token is not a refresh token",
+  );
+  assert.equal(new AuthError("token_wrong_kind").detail, "The token is not an access token");
+  assert.equal(
+    new AuthError("token_revoked", undefined, { tokenKind: "refresh" }).detail,
+    "The token has been revoked",
+  );
+  assert.throws(
+    () => new AuthError("token_invalid", undefined, { tokenKind: "id" as never }),
+    TypeError,
+  );
+});
+
+test("AuthError() makes api_key_store_failed a 503 without a challenge", () => {
+  const error = new AuthError("api_key_store_failed");
+  assert.equal(error.status, 503);
+  assert.equal(error.headers["www-authenticate"], undefined);
+  assert.equal(error.detail, "Credentials cannot be checked right now; try again later");
+});

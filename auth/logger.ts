@@ -1,7 +1,8 @@
 /**
  * What the auth and rbac middleware need from a logger: `warn` for every rejected request
- * (with the reason and the principal, never a token or key), and optionally `debug`. Any
- * logger with these methods fits, `@plinth/logging`'s included.
+ * (with the reason and the principal, never a token or key), and optionally `error` (storage
+ * faults; `warn` gets them without it) and `debug`. Any logger with these methods fits,
+ * `@plinth/logging`'s included.
  *
  * @example
  * ```ts
@@ -14,11 +15,17 @@
  * };
  * logger.warn("Authentication failed", { reason: "token_expired" });
  * assert.equal(lines[0], 'Authentication failed {"reason":"token_expired"}');
+ *
+ * const withErrors: AuthLogger = { ...logger, error: (message) => lines.push(`error ${message}`) };
+ * withErrors.error?.("API key store failed", { fault: "hash is missing or not 64 hex digits" });
+ * assert.equal(lines[1], "error API key store failed");
  * ```
  */
 export interface AuthLogger {
   /** Writes a warning: a request was refused (401 or 403). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Writes an error: a fault on the server's side, such as a malformed stored API key record. */
+  error?(message: string, fields?: Record<string, unknown>): void;
   /** Writes a debug line, when the logger has the level. */
   debug?(message: string, fields?: Record<string, unknown>): void;
 }

@@ -1,10 +1,9 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
-import { serviceUnavailable } from "@plinth/errors";
 import { AuthError, type AuthErrorCode } from "./auth_error.ts";
 import { parseApiKey, verifyApiKey } from "./api_key.ts";
 import type { TokenClaims, TokenVerifier } from "./token_verifier.ts";
 import type { AuthLogger } from "./logger.ts";
-import { checkLogger, defaultLogger, safeWarn } from "./_default_logger.ts";
+import { checkLogger, defaultLogger, safeError, safeWarn } from "./_default_logger.ts";
 import { CACHE_PROBE, type CacheProbe } from "./_verifier_core.ts";
 
 /**
@@ -129,7 +128,10 @@ export interface OptionalAuthVariables {
 }
 
 /**
- * What `lookupApiKey` returns for a key id: the stored hash and what the key may do.
+ * What `lookupApiKey` returns for a key id: the stored hash and what the key may do. A record
+ * that breaks this shape — a `hash` that is not 64 hex digits, an `orgId` or `role` that is
+ * not a non-empty string, `scopes` that are not a list of strings — is a storage fault:
+ * `authenticate()` answers 503 `api_key_store_failed` and logs it, never authenticating with it.
  *
  * @example
  * ```ts
@@ -140,6 +142,27 @@ export interface OptionalAuthVariables {
  * const record: ApiKeyRecord = { hash, orgId: "acme", role: "org_user", scopes: ["usage:read"], revokedAt: null };
  * assert.equal(record.orgId, "acme");
  * ```
+ *
+ * @example A malformed record is a storage fault, not a bad credential
+ * ```ts
+ * import { Hono } from "hono";
+ * import { authenticate, generateApiKey } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const { key, hash } = generateApiKey();
+ * const faults: unknown[] = [];
+ * const app = new Hono();
+ * app.use(authenticate({
+ *   lookupApiKey: () => ({ hash, role: "org_user" }) as never, // orgId lost by the store
+ *   logger: { warn: () => {}, error: (_message, fields) => faults.push(fields?.["fault"]) },
+ * }));
+ * app.get("/", (c) => c.text("ok"));
+ *
+ * const res = await app.request("/", { headers: { "x-api-key": key } });
+ * assert.equal(res.status, 503);
+ * assert.equal((await res.json()).code, "api_key_store_failed");
+ * assert.deepEqual(faults, ["orgId is missing or not a non-empty string"]);
+ * ```
  */
 export interface ApiKeyRecord {
   /** The stored SHA-256 hash of the key ({@linkcode hashApiKey}). */
@@ -148,8 +171,8 @@ export interface ApiKeyRecord {
   readonly orgId: string;
   /** The key's role. */
   readonly role: string;
-  /** Scopes that narrow what the key may do. @default {[]} */
-  readonly scopes?: readonly string[] | undefined;
+  /** Scopes that narrow what the key may do; `null` or absent: none. @default {[]} */
+  readonly scopes?: readonly string[] | null | undefined;
   /** When the key was revoked (a `Date`, epoch ms or an ISO string); revoked from then on. @default {null} */
   readonly revokedAt?: Date | number | string | null | undefined;
   /** When the key expires. @default {null (never)} */
@@ -191,7 +214,7 @@ export interface AuthenticateOptions {
   readonly optional?: boolean | undefined;
   /** `realm` of the `WWW-Authenticate` challenge. @default {undefined} */
   readonly realm?: string | undefined;
-  /** Gets one warning per refused request: reason, method, path, key id; never the credential. @default {`log` from `@plinth/logging`} */
+  /** Gets one warning per refused request (reason, method, path, key id; never the credential), and an error (`warn` without one) per storage fault. @default {`log` from `@plinth/logging`} */
   readonly logger?: AuthLogger | undefined;
   /** The clock for API key expiry and revocation, epoch milliseconds. @default {Date.now} */
   readonly now?: (() => number) | undefined;
@@ -260,6 +283,40 @@ function toMs(value: Date | number | string): number {
   return value instanceof Date ? value.getTime() : new Date(value).getTime();
 }
 
+/**
+ * Compared against when a key id is unknown, so that an unknown id costs the same hash as a
+ * wrong secret (see the README's "API keys"). No key hashes to it in practice.
+ */
+const NO_SUCH_KEY_HASH = "0".repeat(64);
+const HASH_RE = /^[0-9a-f]{64}$/i;
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= 1024;
+}
+
+/** What is wrong with a stored record's hash, or `undefined`. */
+function hashFault(record: unknown): string | undefined {
+  if (typeof record !== "object" || record === null) return "the record is not an object";
+  const hash = (record as { hash?: unknown }).hash;
+  return typeof hash === "string" && HASH_RE.test(hash)
+    ? undefined
+    : "hash is missing or not 64 hex digits";
+}
+
+/** What is wrong with the rest of a stored record (its hash already matched), or `undefined`. */
+function recordFault(record: ApiKeyRecord): string | undefined {
+  if (!isNonEmptyString(record.orgId)) return "orgId is missing or not a non-empty string";
+  if (!isNonEmptyString(record.role)) return "role is missing or not a non-empty string";
+  const scopes: unknown = record.scopes;
+  if (
+    scopes !== undefined && scopes !== null &&
+    !(Array.isArray(scopes) && scopes.every((s) => typeof s === "string"))
+  ) {
+    return "scopes is not a list of strings";
+  }
+  return undefined;
+}
+
 function scopesOf(scope: string | undefined): readonly string[] {
   return scope === undefined || scope === "" ? EMPTY : Object.freeze(scope.split(" "));
 }
@@ -272,7 +329,9 @@ function scopesOf(scope: string | undefined): readonly string[] {
  * expiry). Every failure — missing, malformed, oversized, expired, wrongly signed, wrong kind,
  * algorithm confusion, revoked — throws an {@linkcode AuthError}: a 401 problem with a
  * `WWW-Authenticate: Bearer` challenge, never a 500, and one warning to `logger` with the
- * reason but not the credential. With `optional: true`, requests without credentials pass.
+ * reason but not the credential. A lookup that throws or returns a malformed record is a
+ * storage fault: 503 `api_key_store_failed`, logged as an error. With `optional: true`,
+ * requests without credentials pass.
  *
  * @param options Verifier, API key lookup, and where keys come from.
  * @returns The middleware.
@@ -369,6 +428,18 @@ export function authenticate(
     return error;
   }
 
+  function storeFailed(c: Context, keyId: string, fault: string, cause?: unknown): AuthError {
+    const code = "api_key_store_failed";
+    safeError(logger, "API key store failed", {
+      reason: code,
+      fault,
+      key_id: keyId,
+      method: c.req.method,
+      path: c.req.path,
+    });
+    return new AuthError(code, `Cannot authenticate with API key ${keyId}: ${fault}`, { cause });
+  }
+
   function isApiKeyLike(value: string): boolean {
     if (lookupApiKey === undefined || value.includes(".")) return false;
     const cut = value.indexOf("_");
@@ -385,13 +456,21 @@ export function authenticate(
     try {
       record = await (lookupApiKey as NonNullable<typeof lookupApiKey>)(keyId);
     } catch (cause) {
-      throw serviceUnavailable(`Cannot authenticate: looking up API key ${keyId} failed`, {
-        cause,
-      });
+      throw storeFailed(c, keyId, "the lookup threw", cause);
     }
-    if (record === null || record === undefined || !verifyApiKey(key, record.hash)) {
+    if (record === null || record === undefined) {
+      // The same SHA-256 as a wrong secret costs, so an unknown id is not answered sooner.
+      verifyApiKey(key, NO_SUCH_KEY_HASH);
       throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
     }
+    const badHash = hashFault(record);
+    if (badHash !== undefined) throw storeFailed(c, keyId, badHash);
+    if (!verifyApiKey(key, record.hash)) {
+      throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
+    }
+    // Checked once the secret matched: only the key's holder learns that its record is broken.
+    const badRecord = recordFault(record);
+    if (badRecord !== undefined) throw storeFailed(c, keyId, badRecord);
     const t = now();
     const { revokedAt, expiresAt } = record;
     // A date that cannot be read counts as already passed: fail closed.
@@ -406,7 +485,9 @@ export function authenticate(
       keyId,
       orgId: record.orgId,
       role: record.role,
-      scopes: record.scopes === undefined ? EMPTY : Object.freeze([...record.scopes]),
+      scopes: record.scopes === undefined || record.scopes === null
+        ? EMPTY
+        : Object.freeze([...record.scopes]),
     };
   }
 

@@ -262,6 +262,14 @@ test("authenticate() rejects the attack corpus with 401 problems, never 500", as
     ["empty bearer", { authorization: "Bearer " }, "token_malformed"],
     ["Basic scheme", { authorization: "Basic dTpw" }, "token_malformed"],
     ["bearer with spaces", { authorization: "Bearer a b" }, "token_malformed"],
+    // A token with padding or whitespace in it would verify as a distinct claims-cache entry.
+    ["padded token", { authorization: `Bearer ${good.accessToken}==` }, "token_malformed"],
+    ["token with a tab inside", {
+      authorization: `Bearer ${good.accessToken.slice(0, 20)}\t${good.accessToken.slice(20)}`,
+    }, "token_malformed"],
+    ["token with a vertical tab after it", {
+      authorization: `Bearer ${good.accessToken}\v=`,
+    }, "token_malformed"],
     ["JWT in X-API-Key", { "x-api-key": good.accessToken }, "api_key_malformed"],
     ["API key with a bad checksum", { "x-api-key": badChecksum }, "api_key_malformed"],
     [
@@ -322,7 +330,42 @@ test("authenticate() refuses a used refresh token and then its whole family", as
     );
     const accessAsRefresh = await refresh((await issuer.generateTokenPair(subject)).accessToken);
     assert.equal(accessAsRefresh.status, 401);
-    assert.equal((await accessAsRefresh.json()).code, "token_wrong_kind");
+    const wrongKind = await accessAsRefresh.json();
+    assert.equal(wrongKind.code, "token_wrong_kind");
+    assert.equal(wrongKind.detail, "The token is not a refresh token");
+    const none = await refresh(undefined as unknown as string);
+    assert.equal(none.status, 401);
+    assert.equal((await none.json()).detail, "The refresh token is malformed");
+  } finally {
+    now = T0;
+  }
+});
+
+test("authenticate() refuses a used refresh token replayed within clockTolerance after exp", async () => {
+  const h = harness();
+  const refresh = (token: string): Promise<Response> =>
+    Promise.resolve(h.app.request("/token/refresh", {
+      method: "POST",
+      body: JSON.stringify({ refresh_token: token }),
+    }));
+  const first = await issuer.generateTokenPair(subject);
+  const ok = await refresh(first.refreshToken);
+  assert.equal(ok.status, 200);
+  const second = await ok.json();
+  const exp = JSON.parse(
+    atob(first.refreshToken.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")),
+  )
+    .exp as number;
+  try {
+    now = exp * 1000 + 4_999; // expired, but verified within the default 5 s tolerance
+    const replayed = await refresh(first.refreshToken);
+    assert.equal(replayed.status, 401);
+    assert.equal((await replayed.json()).code, "refresh_token_reused");
+    const family = await refresh(second.refreshToken);
+    assert.equal((await family.json()).code, "token_revoked");
+    now = exp * 1000 + 5_000;
+    const late = await refresh(first.refreshToken);
+    assert.equal((await late.json()).code, "token_expired");
   } finally {
     now = T0;
   }
@@ -377,6 +420,9 @@ test("authenticate() answers 503 when the API key lookup fails, with the realm o
   });
   const res = await h.app.request("/api/me", { headers: { "x-api-key": live.key } });
   assert.equal(res.status, 503);
+  assert.equal((await res.json()).code, "api_key_store_failed");
+  assert.equal(h.logs[0]?.["reason"], "api_key_store_failed");
+  assert.equal(h.logs[0]?.["key_id"], live.id);
   const missing = await h.app.request("/api/me");
   assert.equal(missing.headers.get("www-authenticate"), 'Bearer realm="plinth"');
 });
@@ -527,4 +573,63 @@ test("authenticate() still checks revocation on every cache hit, sync or async s
     assert.equal(logs.at(-1)?.["reason"], "token_revoked");
     assert.equal(checking.cached, 0);
   }
+});
+
+test("authenticate() answers 503 api_key_store_failed for a malformed stored record, and logs it", async () => {
+  const base = { hash: live.hash, orgId: "acme", role: "org_user" };
+  const bad: [string, Record<string, unknown>][] = [
+    ["hash not hex", { ...base, hash: "z".repeat(64) }],
+    ["hash too short", { ...base, hash: live.hash.slice(0, 40) }],
+    ["hash missing", { ...base, hash: undefined }],
+    ["hash a number", { ...base, hash: 42 }],
+    ["orgId missing", { ...base, orgId: undefined }],
+    ["orgId empty", { ...base, orgId: "" }],
+    ["orgId null", { ...base, orgId: null }],
+    ["role missing", { ...base, role: undefined }],
+    ["role a number", { ...base, role: 7 }],
+    ["scopes a string", { ...base, scopes: "use_api" }],
+    ["scopes with a number", { ...base, scopes: ["use_api", 7] }],
+    ["record not an object", "acme" as unknown as Record<string, unknown>],
+  ];
+  for (const [label, record] of bad) {
+    const errors: Record<string, unknown>[] = [];
+    const h = harness({
+      lookupApiKey: () => record as unknown as ApiKeyRecord,
+      logger: {
+        warn: () => {},
+        error: (message, fields) => void errors.push({ message, ...fields }),
+      },
+    });
+    const res = await h.app.request("/api/me", { headers: { "x-api-key": live.key } });
+    assert.equal(res.status, 503, label);
+    assert.equal(res.headers.get("content-type"), "application/problem+json", label);
+    assert.equal(res.headers.get("www-authenticate"), null, label);
+    const body = await res.json();
+    assert.equal(body.code, "api_key_store_failed", label);
+    assert.equal(errors.length, 1, label);
+    assert.equal(errors[0]?.["message"], "API key store failed", label);
+    assert.equal(errors[0]?.["reason"], "api_key_store_failed", label);
+    assert.equal(errors[0]?.["key_id"], live.id, label);
+    assert.equal(typeof errors[0]?.["fault"], "string", label);
+    const text = JSON.stringify(body) + JSON.stringify(errors);
+    assert.equal(text.includes(live.key.slice(-16)), false, `${label}: key leaked`);
+    assert.equal(text.includes(live.hash.slice(0, 16)), false, `${label}: hash leaked`);
+  }
+});
+
+test("authenticate() checks the secret before the rest of a stored record", async () => {
+  const h = harness({ lookupApiKey: () => ({ hash: revoked.hash }) as ApiKeyRecord });
+  // Wrong secret for the stored hash: a bad credential, whatever else the record lacks.
+  await expect401(h, { "x-api-key": live.key }, "api_key_invalid", "wrong secret", live.key);
+});
+
+test("authenticate() logs a storage fault through warn when the logger has no error", async () => {
+  const h = harness({
+    lookupApiKey: () => ({ hash: live.hash, role: "org_user" }) as ApiKeyRecord,
+  });
+  const res = await h.app.request("/api/me", { headers: { "x-api-key": live.key } });
+  assert.equal(res.status, 503);
+  assert.equal(h.logs.length, 1);
+  assert.equal(h.logs[0]?.["message"], "API key store failed");
+  assert.equal(h.logs[0]?.["fault"], "orgId is missing or not a non-empty string");
 });

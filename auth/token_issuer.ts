@@ -171,7 +171,11 @@ export interface TokenIssuer {
   rotateRefreshToken(refreshToken: string): Promise<TokenPair>;
   /** Verifies a refresh token and revokes its whole family (sign-out). */
   revokeRefreshToken(refreshToken: string): Promise<void>;
-  /** Revokes one token by `jti` (or a family by id) until `expiresAt` (epoch ms). */
+  /**
+   * Revokes one token by `jti` (or a family by id) until `expiresAt` (epoch ms; pass the
+   * token's `exp * 1000`; default: past any token issued now) and the clock tolerance after
+   * it, for as long as the token could still verify.
+   */
   revoke(id: string, expiresAt?: number): Promise<void>;
   /** The public JWK set to serve for asymmetric keys (empty for HS256). */
   jwks(): Promise<JwkSet>;
@@ -475,8 +479,12 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     return payload;
   }
 
+  // Entries about a token are kept until it can no longer verify, clock tolerance included;
+  // a family's newest tokens were issued at the latest now, so they expire within the longer TTL.
+  const familyRetention = Math.max(accessTtl, refreshTtl);
+
   async function revokeFamily(claims: RefreshTokenClaims, reason: string): Promise<void> {
-    await store.revoke(claims.fam, now() + refreshTtl);
+    await store.revoke(claims.fam, core.retainUntil(now() + familyRetention));
     safeWarn(logger, reason, { user_id: claims.sub, org_id: claims.org_id, family: claims.fam });
   }
 
@@ -490,7 +498,11 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     async rotateRefreshToken(refreshToken: string): Promise<TokenPair> {
       const claims = await core.verify(refreshToken, "refresh");
       const t = now();
-      const firstUse = await store.useRefreshToken(claims.jti, claims.exp * 1000, t);
+      const firstUse = await store.useRefreshToken(
+        claims.jti,
+        core.retainUntil(claims.exp * 1000),
+        t,
+      );
       if (firstUse !== undefined && t - firstUse > reuseGrace) {
         await revokeFamily(claims, "Refresh token reuse detected; its family is revoked");
         throw new AuthError("refresh_token_reused");
@@ -508,13 +520,16 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     },
     async revokeRefreshToken(refreshToken: string): Promise<void> {
       const claims = await core.verify(refreshToken, "refresh");
-      await store.revoke(claims.fam, now() + refreshTtl);
+      await store.revoke(claims.fam, core.retainUntil(now() + familyRetention));
     },
     async revoke(id: string, expiresAt?: number): Promise<void> {
       if (typeof id !== "string" || id === "") {
         throw new TypeError("Cannot revoke token: id must be a non-empty string");
       }
-      await store.revoke(id, expiresAt ?? now() + Math.max(accessTtl, refreshTtl));
+      if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
+        throw new TypeError("Cannot revoke token: expiresAt must be epoch milliseconds");
+      }
+      await store.revoke(id, core.retainUntil(expiresAt ?? now() + familyRetention));
     },
     async jwks(): Promise<JwkSet> {
       const jwk = await setup.publicJwk;

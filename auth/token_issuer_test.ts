@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair } from "jose";
+import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { createTokenIssuer } from "./token_issuer.ts";
 import { createTokenVerifier } from "./token_verifier.ts";
 import { createMemoryTokenStore } from "./token_store.ts";
@@ -286,4 +286,94 @@ test("createTokenIssuer() validates its options and never echoes a secret", () =
     });
   }
   assert.throws(() => createTokenIssuer(undefined as never), TypeError);
+});
+
+// Reuse detection has to outlive verification: a refresh token verifies until its exp plus
+// clockTolerance, so the store must remember it was used (and its family revoked) that long.
+function replaySetup(): {
+  issuer: ReturnType<typeof createTokenIssuer>;
+  verifier: ReturnType<typeof createTokenVerifier>;
+  logger: ReturnType<typeof capture>;
+  setNow: (t: number) => void;
+} {
+  let now = T0;
+  const store = createMemoryTokenStore({ now: () => now });
+  const logger = capture();
+  const common = { ...BASE, secret: SECRET, store, now: () => now };
+  const issuer = createTokenIssuer({
+    ...common,
+    kid: "k",
+    refreshTtl: "1h",
+    clockTolerance: "5s",
+    logger,
+  });
+  const verifier = createTokenVerifier({ ...common, clockTolerance: "5s" });
+  return { issuer, verifier, logger, setNow: (t) => void (now = t) };
+}
+
+test("rotateRefreshToken() refuses a replayed token within clockTolerance after exp", async () => {
+  const { issuer, verifier, logger, setNow } = replaySetup();
+  const first = await issuer.generateTokenPair(subject);
+  const second = await issuer.rotateRefreshToken(first.refreshToken);
+  const { exp } = await verifier.verifyRefreshToken(first.refreshToken);
+  setNow(exp * 1000 + 4_999); // expired, but still inside the 5 s tolerance
+  await assert.rejects(issuer.rotateRefreshToken(first.refreshToken), {
+    code: "refresh_token_reused",
+  });
+  await assert.rejects(issuer.rotateRefreshToken(second.refreshToken), { code: "token_revoked" });
+  assert.equal(logger.lines.length, 1);
+});
+
+test("rotateRefreshToken() refuses a replayed token as expired once past exp + clockTolerance", async () => {
+  const { issuer, verifier, setNow } = replaySetup();
+  const first = await issuer.generateTokenPair(subject);
+  await issuer.rotateRefreshToken(first.refreshToken);
+  const { exp } = await verifier.verifyRefreshToken(first.refreshToken);
+  setNow(exp * 1000 + 5_000);
+  await assert.rejects(issuer.rotateRefreshToken(first.refreshToken), { code: "token_expired" });
+});
+
+test("revokeRefreshToken() keeps the family revoked while its tokens verify within clockTolerance", async () => {
+  const { issuer, verifier, setNow } = replaySetup();
+  const pair = await issuer.generateTokenPair(subject);
+  await issuer.revokeRefreshToken(pair.refreshToken);
+  const exp = decodeJwt(pair.refreshToken).exp as number;
+  setNow(exp * 1000 + 4_999);
+  await assert.rejects(issuer.rotateRefreshToken(pair.refreshToken), { code: "token_revoked" });
+  await assert.rejects(verifier.verifyRefreshToken(pair.refreshToken), { code: "token_revoked" });
+  setNow(exp * 1000 + 5_000);
+  await assert.rejects(issuer.rotateRefreshToken(pair.refreshToken), { code: "token_expired" });
+});
+
+test("revoke() keeps a token revoked until its expiry plus clockTolerance", async () => {
+  const { issuer, verifier, setNow } = replaySetup();
+  const pair = await issuer.generateTokenPair(subject);
+  const claims = await verifier.verifyAccessToken(pair.accessToken);
+  await issuer.revoke(claims.jti, claims.exp * 1000);
+  setNow(claims.exp * 1000 + 4_999);
+  await assert.rejects(verifier.verifyAccessToken(pair.accessToken), { code: "token_revoked" });
+});
+
+test("rotateRefreshToken() words its failures for the refresh token", async () => {
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k" });
+  const pair = await issuer.generateTokenPair(subject);
+  const cases: [unknown, string, string][] = [
+    [pair.accessToken, "token_wrong_kind", "The token is not a refresh token"],
+    [undefined, "token_malformed", "The refresh token is malformed"],
+    ["", "token_malformed", "The refresh token is malformed"],
+    ["a.b", "token_malformed", "The refresh token is malformed"],
+    [`${pair.refreshToken.slice(0, -4)}AAAA`, "token_invalid", "The refresh token is not valid"],
+  ];
+  for (const [token, code, detail] of cases) {
+    await assert.rejects(issuer.rotateRefreshToken(token as string), (error: unknown) => {
+      const e = error as { code: string; detail: string; headers: Record<string, string> };
+      assert.equal(e.code, code, String(token).slice(0, 8));
+      assert.equal(e.detail, detail, code);
+      assert.doesNotMatch(e.headers["www-authenticate"] ?? "", /access token/);
+      return true;
+    });
+  }
+  await assert.rejects(issuer.revokeRefreshToken(pair.accessToken), {
+    detail: "The token is not a refresh token",
+  });
 });

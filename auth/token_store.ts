@@ -2,8 +2,15 @@
  * Where the token issuer records refresh-token use and revocations, and where the verifier
  * looks revocations up. Methods may answer synchronously (the in-memory store does, which keeps
  * cached verification fast) or with a promise (a database). Ids are token `jti`s and refresh
- * family ids; `expiresAt` (epoch milliseconds) says when an entry may be forgotten, because the
- * token it concerns can no longer verify by then.
+ * family ids.
+ *
+ * The contract on `expiresAt` (epoch milliseconds): a store keeps every entry — a used refresh
+ * token, a revocation — at least until `expiresAt`, and may forget it from then on. Callers
+ * pass the time from which the token concerned can no longer verify anywhere: its `exp` plus
+ * the clock tolerance of verification (the issuer and the verifier add their `clockTolerance`
+ * themselves), so that a token still accepted within the tolerance after `exp` is still known
+ * to be used or revoked. A store that forgets earlier lets a replayed refresh token through as
+ * a first use.
  *
  * @example
  * ```ts
@@ -17,15 +24,16 @@
  */
 export interface TokenStore {
   /**
-   * Records that refresh token `jti` was exchanged now (`now`, epoch ms), atomically.
-   * Returns `undefined` on its first use, else the time of the first use.
+   * Records that refresh token `jti` was exchanged now (`now`, epoch ms), atomically, and
+   * remembers it at least until `expiresAt`. Returns `undefined` on its first use, else the
+   * time of the first use.
    */
   useRefreshToken(
     jti: string,
     expiresAt: number,
     now: number,
   ): number | undefined | Promise<number | undefined>;
-  /** Revokes a token id or a refresh family id until `expiresAt` (epoch ms). */
+  /** Revokes a token id or a refresh family id at least until `expiresAt` (epoch ms). */
   revoke(id: string, expiresAt: number): void | Promise<void>;
   /** Whether `id` (a `jti` or a family id) is revoked. */
   isRevoked(id: string): boolean | Promise<boolean>;
@@ -55,8 +63,9 @@ export interface MemoryTokenStoreOptions {
 
 /**
  * The in-memory {@linkcode TokenStore}: synchronous, in this process only (one instance of a
- * service, tests, development). Entries are forgotten once their token has expired; expired
- * entries are swept as new ones are written, so memory stays bounded by the live tokens.
+ * service, tests, development). Each entry is kept until its `expiresAt` (the caller's
+ * retention, which covers the clock tolerance) and forgotten from then on; expired entries are
+ * swept as new ones are written, so memory stays bounded by the live tokens.
  *
  * @example
  * ```ts

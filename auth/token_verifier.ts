@@ -160,9 +160,10 @@ export interface TokenVerifier {
   /** Verifies a refresh token (`typ: refresh+jwt`, the refresh audience); never cached. */
   verifyRefreshToken(token: string): Promise<RefreshTokenClaims>;
   /**
-   * Revokes a token (`jti`) or a refresh family id in the store until `expiresAt` (epoch ms;
-   * default 31 days from now, past any token issued with the default lifetimes) and drops it
-   * from the claims cache at once.
+   * Revokes a token (`jti`) or a refresh family id in the store until `expiresAt` (epoch ms,
+   * e.g. the token's `exp * 1000`; default 31 days from now, past any token issued with the
+   * default lifetimes) plus `clockTolerance` — as long as the token could still verify — and
+   * drops it from the claims cache at once.
    */
   revoke(id: string, expiresAt?: number): Promise<void>;
   /** Empties the claims cache. */
@@ -384,8 +385,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (typeof id !== "string" || id === "") {
         throw new TypeError("Cannot revoke token: id must be a non-empty string");
       }
+      if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
+        throw new TypeError("Cannot revoke token: expiresAt must be epoch milliseconds");
+      }
       core.forget(id);
-      await store.revoke(id, expiresAt ?? now() + 31 * 86_400_000);
+      await store.revoke(id, core.retainUntil(expiresAt ?? now() + 31 * 86_400_000));
     },
     clearCache(): void {
       core.clear();

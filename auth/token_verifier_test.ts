@@ -372,3 +372,44 @@ test("createTokenVerifier() keeps recently hit tokens when the cache is full", a
   assert.notEqual(await verifier.verifyAccessToken(tokens[1]!), first[1]); // verified again
   assert.equal(verifier.cached, 3);
 });
+
+test("verifyAccessToken() refuses a token with whitespace or padding before the cache", async () => {
+  const c = clock();
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now });
+  const { accessToken, refreshToken } = await issuer.generateTokenPair(subject);
+  const variants = [
+    `${accessToken} `,
+    ` ${accessToken}`,
+    `${accessToken}\n`,
+    `\t${accessToken}`,
+    `${accessToken}\t`,
+    `${accessToken}=`,
+    `${accessToken}\u00a0`,
+  ];
+  for (const variant of variants) {
+    await assert.rejects(verifier.verifyAccessToken(variant), {
+      code: "token_malformed",
+    }, JSON.stringify(variant.slice(-2)));
+  }
+  assert.equal(verifier.cached, 0, "no variant took a cache entry");
+  await assert.rejects(verifier.verifyRefreshToken(`${refreshToken} `), {
+    code: "token_malformed",
+  });
+  assert.equal((await verifier.verifyAccessToken(accessToken)).sub, "u1");
+  assert.equal(verifier.cached, 1);
+});
+
+test("revoke() keeps a token revoked until expiresAt plus clockTolerance", async () => {
+  const c = clock();
+  const store = createMemoryTokenStore({ now: c.now });
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now, store });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now, store });
+  const { accessToken } = await issuer.generateTokenPair(subject);
+  const claims = await verifier.verifyAccessToken(accessToken);
+  await verifier.revoke(claims.jti, claims.exp * 1000);
+  c.advance(claims.exp * 1000 - T0 + 4_999); // past exp, inside the 5 s tolerance
+  await assert.rejects(verifier.verifyAccessToken(accessToken), { code: "token_revoked" });
+  c.advance(1);
+  await assert.rejects(verifier.verifyAccessToken(accessToken), { code: "token_expired" });
+});

@@ -4,6 +4,7 @@ import { type AuthContext, AuthError } from "@plinth/auth";
 import type { Permission } from "./permissions.ts";
 import { defaultPolicy, isAllowed, type Policy } from "./policy.ts";
 import { canAccessResource } from "./tenant.ts";
+import { scopesAllow } from "./_scopes.ts";
 import { checkLogger, defaultLogger, safeWarn } from "./_default_logger.ts";
 
 /**
@@ -74,9 +75,23 @@ function principalOf(auth: AuthContext): Record<string, unknown> {
     : { kind: "api_key", key_id: auth.keyId, org_id: auth.orgId, role: auth.role };
 }
 
-function printable(value: unknown): string {
+/** A resource organisation id as logged: the string itself (cut at 128), else `<type>`. */
+function loggable(value: unknown): string {
   if (typeof value !== "string") return `<${value === null ? "null" : typeof value}>`;
-  return JSON.stringify(value.slice(0, 128));
+  return value.slice(0, 128);
+}
+
+/** `c.var.auth` when it is an object; `undefined` (unauthenticated) for anything else, `null` included. */
+function authOf(c: Context): AuthContext | undefined {
+  const auth: unknown = c.get("auth");
+  return typeof auth === "object" && auth !== null ? auth as AuthContext : undefined;
+}
+
+function permissionDenied(permission: string): Error {
+  return forbidden(`Permission ${permission} is required`, {
+    code: "permission_denied",
+    extensions: { permission },
+  });
 }
 
 function checkCommon(
@@ -115,9 +130,10 @@ function unauthenticated(c: Context, logger: RbacLogger, permission: string | un
 /**
  * Hono middleware that lets a request through only when `c.var.auth` (set by
  * `authenticate()`) holds `permission`: the role must grant it and, for a principal with
- * scopes, the scopes must list it. No `c.var.auth` → 401 problem (with `WWW-Authenticate`);
- * permission missing → 403 problem with code `permission_denied`. Each denial is logged with
- * the principal, the permission and the path, never a credential.
+ * scopes, the scopes (a list; a string is refused) must list it. No `c.var.auth` (or `null`)
+ * → 401 problem (with `WWW-Authenticate`); permission missing → 403 problem with code
+ * `permission_denied`. Each denial is logged with the principal, the permission and the path,
+ * never a credential.
  *
  * @param permission The permission the route needs (checked against the policy's names).
  * @param options Policy and logger.
@@ -165,14 +181,14 @@ export function requirePermission<const P extends string = Permission>(
   // Not async: an allowed request returns `next()` with no promise of its own; a denial is
   // returned as a rejection.
   return function requirePermissionMiddleware(c, next): Promise<void> {
-    const auth = c.get("auth") as AuthContext | undefined;
+    const auth = authOf(c);
     if (auth === undefined) return Promise.reject(unauthenticatedError(c, logger, permission));
     if (
-      typeof auth === "object" && auth !== null &&
-      (granted === undefined ? policy.hasPermission(auth.role, permission) : granted.has(auth.role))
+      (granted === undefined
+        ? policy.hasPermission(auth.role, permission)
+        : granted.has(auth.role)) && scopesAllow(auth.scopes, permission)
     ) {
-      const scopes = auth.scopes as readonly string[] | undefined;
-      if (scopes === undefined || scopes.length === 0 || scopes.includes(permission)) return next();
+      return next();
     }
     safeWarn(logger, "Permission denied", {
       principal: principalOf(auth),
@@ -180,12 +196,7 @@ export function requirePermission<const P extends string = Permission>(
       method: c.req.method,
       path: c.req.path,
     });
-    return Promise.reject(
-      forbidden(`Permission ${permission} is required`, {
-        code: "permission_denied",
-        extensions: { permission },
-      }),
-    );
+    return Promise.reject(permissionDenied(permission));
   };
 }
 
@@ -193,9 +204,12 @@ export function requirePermission<const P extends string = Permission>(
  * Hono middleware for tenant isolation: `getOrgId(c)` returns the organisation that owns the
  * resource — read it from the loaded row (it may load the row and `c.set` it for the
  * handler), not only from the URL — and the request passes only when
- * {@linkcode canAccessResource} allows it (and the `permission` option, if given, is held).
- * No `c.var.auth` → 401; otherwise a denial is a 403 problem `org_access_denied` (or a 404
- * with `denyAs: "not_found"`), logged with principal, permission and resource organisation.
+ * {@linkcode canAccessResource} allows it and the `permission` option, if given, is held.
+ * No `c.var.auth` (or `null`) → 401; another organisation's resource → 403 problem
+ * `org_access_denied` (or a 404 with `denyAs: "not_found"`); the organisation's own resource
+ * without `permission` → 403 problem `permission_denied`, as from
+ * {@linkcode requirePermission}. Each denial is logged with principal, permission and
+ * resource organisation.
  *
  * @param getOrgId Reads the resource's organisation id; `undefined`/`null` (no such resource) is denied.
  * @param options Extra permission, denial status, policy, logger.
@@ -244,19 +258,21 @@ export function requireOrgAccess<const P extends string = Permission>(
   }
   const logger = options.logger ?? defaultLogger;
   return async function requireOrgAccessMiddleware(c, next): Promise<void> {
-    const auth = c.get("auth") as AuthContext | undefined;
+    const auth = authOf(c);
     if (auth === undefined) unauthenticated(c, logger, permission);
     const resourceOrgId = await getOrgId(c as Context);
-    const allowed = canAccessResource(auth, resourceOrgId, { policy }) &&
-      (permission === undefined || isAllowed(auth, permission, { policy }));
-    if (!allowed) {
-      safeWarn(logger, "Organisation access denied", {
+    // The tenant first: another organisation's resource is refused (or hidden) whatever the
+    // permission; only then does a missing permission get its own answer.
+    const tenantOk = canAccessResource(auth, resourceOrgId, { policy });
+    if (!tenantOk || (permission !== undefined && !isAllowed(auth, permission, { policy }))) {
+      safeWarn(logger, tenantOk ? "Permission denied" : "Organisation access denied", {
         principal: principalOf(auth),
         permission,
-        resource_org_id: printable(resourceOrgId),
+        resource_org_id: loggable(resourceOrgId),
         method: c.req.method,
         path: c.req.path,
       });
+      if (tenantOk) throw permissionDenied(permission as string);
       throw denyAs === "not_found"
         ? notFound("No such resource")
         : forbidden("The resource belongs to another organisation", {

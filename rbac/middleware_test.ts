@@ -127,7 +127,7 @@ test("requireOrgAccess() denies empty organisation ids and can hide resources as
   assert.equal((await admin.request("/hidden/globex")).status, 404);
   assert.equal((await admin.request("/hidden/acme")).status, 200);
   assert.equal(logs.at(-1)?.["message"], "Organisation access denied");
-  assert.equal(logs.at(-1)?.["resource_org_id"], '"globex"');
+  assert.equal(logs.at(-1)?.["resource_org_id"], "globex");
   assert.equal((await appAs(undefined).request("/orgs/acme/usage")).status, 401);
 });
 
@@ -262,4 +262,192 @@ test("requirePermission() asks a policy that is not frozen on every request", as
   assert.equal((await app.request("/dyn")).status, 403);
   allow = true;
   assert.equal((await app.request("/dyn")).status, 200);
+});
+
+test("requirePermission() and requireOrgAccess() answer 401 when c.var.auth is null or not an object", async () => {
+  for (const value of [null, "org_admin", 7]) {
+    const logs: Record<string, unknown>[] = [];
+    const app = appAs(value as unknown as AuthContext, logs);
+    for (const path of ["/p/view_org", "/orgs/acme/usage", "/hidden/acme"]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 401, `${String(value)} ${path}`);
+      assert.equal(res.headers.get("www-authenticate"), "Bearer");
+      assert.equal((await res.json()).code, "credentials_missing");
+    }
+    assert.equal(logs.length, 3);
+    assert.ok(logs.every((l) => l["message"] === "Access denied: not authenticated"));
+  }
+});
+
+test("requirePermission() refuses scopes given as a string instead of matching a substring", async () => {
+  for (const scopes of ["view_org_usage", "use_api view_org", "view_org", ""]) {
+    const key = { kind: "api_key", keyId: "k1", orgId: "acme", role: "org_admin", scopes };
+    const logs: Record<string, unknown>[] = [];
+    const app = appAs(key as unknown as AuthContext, logs);
+    for (const permission of ["view_org", "use_api", "view_org_usage"]) {
+      const res = await app.request(`/p/${permission}`);
+      assert.equal(res.status, 403, `${scopes} → ${permission}`);
+      assert.equal((await res.json()).code, "permission_denied");
+    }
+    const res = await app.request("/orgs/acme/usage");
+    assert.equal(res.status, 403, `requireOrgAccess with scopes ${scopes}`);
+    assert.equal((await res.json()).code, "permission_denied");
+  }
+});
+
+test("requireOrgAccess({ permission }) tells a missing permission from another tenant", async () => {
+  const logs: Record<string, unknown>[] = [];
+  const app = appAs(user("org_admin"), logs);
+  app.get(
+    "/orgs/:org/delete",
+    requireOrgAccess((c) => c.req.param("org"), {
+      permission: "delete_org",
+      denyAs: "not_found",
+      logger: { warn: (message, fields) => void logs.push({ message, ...fields }) },
+    }),
+    (c) => c.json({ ok: true }),
+  );
+  const own = await app.request("/orgs/acme/delete");
+  assert.equal(own.status, 403);
+  const body = await own.json();
+  assert.equal(body.code, "permission_denied");
+  assert.equal(body.permission, "delete_org");
+  assert.doesNotMatch(body.detail ?? "", /another organisation/);
+  assert.equal(logs.at(-1)?.["message"], "Permission denied");
+  assert.equal(logs.at(-1)?.["permission"], "delete_org");
+  // Another tenant's resource stays hidden, whatever the permission.
+  assert.equal((await app.request("/orgs/globex/delete")).status, 404);
+  assert.equal(logs.at(-1)?.["message"], "Organisation access denied");
+  const member = appAs(user("org_user"));
+  const usage = await member.request("/orgs/globex/usage");
+  assert.equal(usage.status, 403);
+  assert.equal((await usage.json()).code, "org_access_denied");
+  const unprivileged = appAs({ ...user("org_user"), scopes: ["view_org"] });
+  const scoped = await unprivileged.request("/orgs/acme/usage");
+  assert.equal(scoped.status, 403);
+  const scopedBody = await scoped.json();
+  assert.equal(scopedBody.code, "permission_denied");
+  assert.equal(scopedBody.permission, "view_org_usage");
+});
+
+test("requireOrgAccess() logs the resource organisation as its plain value", async () => {
+  const logs: Record<string, unknown>[] = [];
+  const app = appAs(user("org_user"), logs);
+  assert.equal((await app.request("/orgs/globex/usage")).status, 403);
+  assert.equal(logs.at(-1)?.["resource_org_id"], "globex");
+  const lines: string[] = [];
+  const previous = setLogger(
+    createLogger({ service: "t", destination: { write: (l) => void lines.push(l) } }),
+  );
+  try {
+    const plain = new Hono<{ Variables: AuthVariables }>();
+    plain.use((c, next) => {
+      c.set("auth", user("org_user"));
+      return next();
+    });
+    plain.get("/orgs/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
+    assert.equal((await plain.request("/orgs/globex")).status, 403);
+  } finally {
+    setLogger(previous);
+  }
+  assert.equal(JSON.parse(lines[0]!).resource_org_id, "globex");
+  assert.equal(lines[0]!.includes('\\"globex\\"'), false);
+});
+
+test("requirePermission() and requireOrgAccess() answer 401 for a null auth end to end", async () => {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.use((c, next) => {
+    c.set("auth", null as unknown as AuthContext);
+    return next();
+  });
+  const quiet = { logger: { warn: () => {} } };
+  app.get("/a", requirePermission("view_org", quiet), (c) => c.text("ok"));
+  app.get("/b", requireOrgAccess(() => "acme", quiet), (c) => c.text("ok"));
+  // Without an error handler too: Hono's default renders the AuthError as a 401 problem.
+  assert.equal((await app.request("/a")).status, 401);
+  assert.equal((await app.request("/b")).status, 401);
+});
+
+test("requirePermission() and requireOrgAccess() refuse the attack corpus with their exact codes", async () => {
+  const key = (extra: Record<string, unknown>): AuthContext =>
+    ({
+      kind: "api_key",
+      keyId: "k1",
+      orgId: "acme",
+      role: "org_admin",
+      scopes: [],
+      ...extra,
+    }) as unknown as AuthContext;
+  // [label, c.var.auth, path, status, code]
+  const corpus: [string, AuthContext, string, number, string][] = [
+    ["auth null", null as unknown as AuthContext, "/p/view_org", 401, "credentials_missing"],
+    [
+      "auth a string",
+      "org_admin" as unknown as AuthContext,
+      "/p/view_org",
+      401,
+      "credentials_missing",
+    ],
+    [
+      "auth null, tenant route",
+      null as unknown as AuthContext,
+      "/orgs/acme/usage",
+      401,
+      "credentials_missing",
+    ],
+    [
+      "scopes a string naming the permission",
+      key({ scopes: "view_org" }),
+      "/p/view_org",
+      403,
+      "permission_denied",
+    ],
+    [
+      "scopes a string containing it",
+      key({ scopes: "view_org_usage" }),
+      "/p/view_org",
+      403,
+      "permission_denied",
+    ],
+    ["scopes an empty string", key({ scopes: "" }), "/p/use_api", 403, "permission_denied"],
+    ["scopes an object", key({ scopes: {} }), "/p/use_api", 403, "permission_denied"],
+    [
+      "scopes a string on a tenant route",
+      key({ scopes: "view_org_usage" }),
+      "/orgs/acme/usage",
+      403,
+      "permission_denied",
+    ],
+    ["another tenant", user("org_admin"), "/orgs/globex/usage", 403, "org_access_denied"],
+    ["another tenant, hidden", user("org_admin"), "/hidden/globex", 404, "not_found"],
+    [
+      "own tenant, scopes without the permission",
+      key({ scopes: ["view_org"] }),
+      "/orgs/acme/usage",
+      403,
+      "permission_denied",
+    ],
+    ["empty own org id", user("org_admin", ""), "/orgs/acme/usage", 403, "org_access_denied"],
+    [
+      "role missing the permission",
+      user("org_user"),
+      "/p/create_api_key",
+      403,
+      "permission_denied",
+    ],
+  ];
+  for (const [label, auth, path, status, code] of corpus) {
+    const res = await appAs(auth).request(path);
+    assert.equal(res.status, status, label);
+    assert.equal((await res.json()).code, code, label);
+  }
+});
+
+test("requireOrgAccess() lets a system administrator without an organisation reach every one", async () => {
+  for (const orgId of [null, undefined, ""]) {
+    const admin = { ...user("system_admin"), orgId } as unknown as AuthContext;
+    const app = appAs(admin);
+    assert.equal((await app.request("/orgs/globex/usage")).status, 200, String(orgId));
+    assert.equal((await app.request("/hidden/acme")).status, 200, String(orgId));
+  }
 });

@@ -1,5 +1,6 @@
 import { type Permission, PERMISSIONS } from "./permissions.ts";
 import { type Role, ROLES } from "./roles.ts";
+import { scopesAllow } from "./_scopes.ts";
 
 /**
  * A role → permission table: which roles exist, which permissions, which roles each grants,
@@ -265,7 +266,7 @@ export function hasPermission(role: string, permission: Permission): boolean {
 export interface Principal {
   /** The role. */
   readonly role: string;
-  /** Scopes narrowing the role; empty or absent means the role's whole grant. @default {[]} */
+  /** Scopes narrowing the role, as a list; empty or absent means the role's whole grant, anything but a list (a space-separated string, say) grants nothing. @default {[]} */
   readonly scopes?: readonly string[] | undefined;
 }
 
@@ -288,7 +289,8 @@ export interface PolicyOptions {
 
 /**
  * Whether a principal may use `permission`: its role must grant it, and when the principal
- * has scopes, they must list it too.
+ * has scopes, they must list it too. Scopes must be a list (an array): a string such as
+ * `"view_org_usage"` is refused, never matched as a substring.
  *
  * @param principal Role and scopes (an `AuthContext` fits).
  * @param permission The permission.
@@ -303,6 +305,8 @@ export interface PolicyOptions {
  *
  * assert.equal(isAllowed({ role: "org_user" }, "use_api"), true);
  * assert.equal(isAllowed({ role: "org_user", scopes: ["view_org"] }, "use_api"), false);
+ * const fromText = { role: "org_user", scopes: "view_org_usage" as unknown as string[] };
+ * assert.equal(isAllowed(fromText, "view_org"), false); // a string is not a list of scopes
  * ```
  */
 export function isAllowed(
@@ -313,6 +317,5 @@ export function isAllowed(
   if (typeof principal !== "object" || principal === null) return false;
   const policy = options.policy ?? defaultPolicy;
   if (!policy.hasPermission(principal.role, permission)) return false;
-  const scopes = principal.scopes;
-  return scopes === undefined || scopes.length === 0 || scopes.includes(permission);
+  return scopesAllow(principal.scopes, permission);
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultPolicy, definePolicy, hasPermission, isAllowed } from "./policy.ts";
+import { defaultPolicy, definePolicy, hasPermission, isAllowed, type Principal } from "./policy.ts";
 import { type Permission, PERMISSIONS } from "./permissions.ts";
 import { ROLES } from "./roles.ts";
 
@@ -98,4 +98,15 @@ test("isAllowed() narrows a role by the principal's scopes", () => {
     false,
   );
   assert.equal(isAllowed(null as never, "view_org"), false);
+});
+
+test("isAllowed() refuses scopes that are not a list instead of matching a substring", () => {
+  for (const scopes of ["view_org_usage", "use_api view_org", "view_org", "", {}]) {
+    const principal = { role: "org_admin", scopes } as unknown as Principal;
+    for (const permission of ["view_org", "use_api", "view_org_usage"]) {
+      assert.equal(isAllowed(principal, permission), false, `${String(scopes)} → ${permission}`);
+    }
+  }
+  assert.equal(isAllowed({ role: "org_admin", scopes: ["view_org"] }, "view_org"), true);
+  assert.equal(isAllowed({ role: "org_admin", scopes: [] }, "use_api"), true);
 });

@@ -40,15 +40,17 @@ export function isValidOrgId(value: unknown): value is string {
 export interface TenantPrincipal {
   /** The role. */
   readonly role: string;
-  /** The principal's organisation. */
+  /** The principal's organisation; ignored for a global role (a system administrator may belong to none). */
   readonly orgId: string | null | undefined;
 }
 
 /**
  * Tenant isolation: whether a principal may reach a resource of organisation
- * `resourceOrgId`. Global roles (`system_admin`) reach every organisation; any other known role
- * only its own. Denied by default: an unknown role, or an empty, missing or malformed
- * organisation id on either side (so `"" === ""` grants nothing), is refused.
+ * `resourceOrgId`. Global roles (`system_admin`) reach every organisation whatever their own
+ * organisation id (a system administrator usually belongs to none: `null`, `undefined` or
+ * `""`); any other known role only its own, and only when both ids are well formed and equal.
+ * Denied by default: an unknown role, a missing or malformed resource organisation id, or —
+ * for a non-global role — a missing or malformed own id (so `"" === ""` grants nothing).
  *
  * @param principal Role and organisation (an `AuthContext` fits).
  * @param resourceOrgId The organisation that owns the resource (read from the loaded row).
@@ -64,6 +66,7 @@ export interface TenantPrincipal {
  * assert.equal(canAccessResource({ role: "org_admin", orgId: "acme" }, "acme"), true);
  * assert.equal(canAccessResource({ role: "org_admin", orgId: "acme" }, "globex"), false);
  * assert.equal(canAccessResource({ role: "system_admin", orgId: "ops" }, "globex"), true);
+ * assert.equal(canAccessResource({ role: "system_admin", orgId: null }, "globex"), true);
  * assert.equal(canAccessResource({ role: "org_user", orgId: "" }, ""), false);
  * ```
  */
@@ -73,9 +76,10 @@ export function canAccessResource(
   options: PolicyOptions = {},
 ): boolean {
   if (typeof principal !== "object" || principal === null) return false;
+  if (!isValidOrgId(resourceOrgId)) return false;
   const { role, orgId } = principal;
-  if (!isValidOrgId(orgId) || !isValidOrgId(resourceOrgId)) return false;
   const policy = options.policy ?? defaultPolicy;
   if (typeof role !== "string" || !policy.isRole(role)) return false;
-  return policy.isGlobalRole(role) || orgId === resourceOrgId;
+  if (policy.isGlobalRole(role)) return true;
+  return isValidOrgId(orgId) && orgId === resourceOrgId;
 }

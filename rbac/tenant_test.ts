@@ -43,6 +43,10 @@ test("canAccessResource() denies empty, missing and malformed organisation ids o
         false,
         `${role} → ${String(value)}`,
       );
+    }
+  }
+  for (const role of ["org_admin", "org_user"]) {
+    for (const value of bad) {
       assert.equal(
         canAccessResource({ role, orgId: value as string }, "acme"),
         false,
@@ -50,6 +54,25 @@ test("canAccessResource() denies empty, missing and malformed organisation ids o
       );
     }
   }
+});
+
+test("canAccessResource() lets a global role reach every organisation whatever its own org id", () => {
+  // A system administrator belongs to no organisation (users.org_id is nullable).
+  for (const orgId of ["", null, undefined, "ops", " ", 7 as unknown as string]) {
+    for (const target of ["org-2", "acme"]) {
+      assert.equal(
+        canAccessResource({ role: "system_admin", orgId }, target),
+        true,
+        `system_admin from ${String(orgId)} → ${target}`,
+      );
+    }
+    assert.equal(canAccessResource({ role: "system_admin", orgId }, ""), false);
+    assert.equal(canAccessResource({ role: "system_admin", orgId }, null), false);
+  }
+  const policy = definePolicy({ roles: ["support"], globalRoles: ["system_admin", "support"] });
+  assert.equal(canAccessResource({ role: "support", orgId: null }, "acme", { policy }), true);
+  assert.equal(canAccessResource({ role: "support", orgId: null }, "acme"), false);
+  assert.equal(canAccessResource({ role: "org_admin", orgId: null }, "acme", { policy }), false);
 });
 
 test("canAccessResource() denies unknown roles and non-objects", () => {
