@@ -45,12 +45,12 @@ payload.pad = "x".repeat(128 - JSON.stringify(payload).length);
 const body = new TextEncoder().encode(JSON.stringify(payload));
 if (body.length !== 128) throw new Error(`payload is ${body.length} bytes`);
 
-// Both sides connect with the options connectEvents uses, so the ratio is plinth's own overhead.
+// Both sides connect with the client options connectEvents uses (connectEvents bounds the first
+// connection with its own retry loop), so the ratio is plinth's own overhead.
 const connectOptions = {
   servers,
   name: "bench",
   maxReconnectAttempts: -1,
-  waitOnFirstConnect: true,
   reconnectTimeWait: 1000,
   noAsyncTraces: true,
 };

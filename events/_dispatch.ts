@@ -1,7 +1,6 @@
 import { runWithContext } from "@plinth/logging";
-import type { Logger } from "@plinth/logging";
 import type { EventMeta, EventSchema, SchemaIssue } from "./event_bus.ts";
-import { backoffDelay, type ResolvedSubscribe } from "./_options.ts";
+import { backoffDelay, type BusLogger, type ResolvedSubscribe } from "./_options.ts";
 import { contextFromHeaders, describeError, metaFromHeaders } from "./_envelope.ts";
 
 /** One delivery of one event to a subscription, whatever the transport. */
@@ -30,7 +29,7 @@ export type SendDeadLetter = (
 export interface DispatchTarget<T> {
   readonly options: ResolvedSubscribe<T>;
   readonly handler: (payload: T, meta: EventMeta) => void | Promise<void>;
-  readonly logger: Logger;
+  readonly logger: BusLogger;
   readonly deadLetterPrefix: string | undefined;
   readonly sendDeadLetter: SendDeadLetter;
 }
@@ -38,6 +37,7 @@ export interface DispatchTarget<T> {
 /** Why an event went to the dead-letter queue (the `dlq-reason` header). */
 export type DeadLetterReason =
   | "handler_failed"
+  | "handler_timeout"
   | "schema_violation"
   | "invalid_payload"
   | "max_deliver_exceeded";
@@ -116,7 +116,8 @@ async function deadLetter<T>(
 
 /**
  * Processes one delivery: parse, validate, deduplicate, run the handler inside the event's
- * logging context, then ack, nak with backoff or dead-letter. Never throws.
+ * logging context (bounded by `handlerTimeout`), then ack, nak with backoff or dead-letter.
+ * Never throws.
  */
 export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>): Promise<void> {
   const { logger, options } = target;
@@ -151,50 +152,101 @@ export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>)
     }
     payload = result.value;
   }
+  const controller = new AbortController();
   const meta = metaFromHeaders(
     headers,
     delivery.subject,
     delivery.deliveryCount,
     delivery.stream,
     delivery.sequence,
+    controller.signal,
   );
-  const started = performance.now();
-  try {
-    await runWithContext(contextFromHeaders(headers), async () => {
-      let key: string | undefined;
-      if (options.idempotency !== undefined) {
-        key = `${options.durable}:${options.idempotency.key(payload as T, meta)}`;
-        if (await options.idempotency.store.has(key)) {
-          delivery.ack();
-          if (debug) {
-            logger.debug("Event skipped: already processed", {
-              ...logFields(delivery, options.durable, id),
-              idempotency_key: key,
-            });
-          }
-          return;
-        }
-      }
-      await target.handler(payload as T, meta);
-      if (key !== undefined) await options.idempotency!.store.set(key, options.idempotency!.ttl);
+  await runWithContext(contextFromHeaders(headers), async () => {
+    const started = performance.now();
+    const outcome = await runHandler(target, payload as T, meta, controller);
+    if (outcome.kind === "skipped" || outcome.kind === "handled") {
       delivery.ack();
-      if (debug) {
+      if (!debug) return;
+      const fields = logFields(delivery, options.durable, id);
+      if (outcome.kind === "skipped") {
+        logger.debug("Event skipped: already processed", {
+          ...fields,
+          idempotency_key: outcome.key,
+        });
+      } else {
         logger.debug("Event handled", {
-          ...logFields(delivery, options.durable, id),
+          ...fields,
           duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
         });
       }
-    });
-  } catch (error) {
+      return;
+    }
+    const timedOut = outcome.kind === "timed_out";
     if (delivery.deliveryCount >= options.maxDeliver) {
-      return await deadLetter(delivery, target, id, "handler_failed", error);
+      const reason = timedOut ? "handler_timeout" : "handler_failed";
+      return await deadLetter(delivery, target, id, reason, outcome.error);
     }
     const delay = backoffDelay(options.backoff, delivery.deliveryCount);
     delivery.nak(delay);
-    logger.warn("Event handler failed: will retry", {
+    const fields = {
       ...logFields(delivery, options.durable, id),
-      error: describeError(error),
+      error: describeError(outcome.error),
       retry_in_ms: delay,
-    });
-  }
+    };
+    if (timedOut) {
+      logger.warn("Event handler timed out: will retry", {
+        ...fields,
+        timeout_ms: options.handlerTimeout,
+      });
+    } else {
+      logger.warn("Event handler failed: will retry", fields);
+    }
+  });
+}
+
+/** How a handler run ended. */
+type Outcome =
+  | { readonly kind: "handled" }
+  | { readonly kind: "skipped"; readonly key: string }
+  | { readonly kind: "failed"; readonly error: unknown }
+  | { readonly kind: "timed_out"; readonly error: Error };
+
+/**
+ * Runs the idempotency check and the handler, bounded by `handlerTimeout`. At the timeout it
+ * aborts `meta.signal` and resolves `timed_out`; what the handler does afterwards is ignored
+ * (its key is not recorded, its result and its error are dropped).
+ */
+function runHandler<T>(
+  target: DispatchTarget<T>,
+  payload: T,
+  meta: EventMeta,
+  controller: AbortController,
+): Promise<Outcome> {
+  const { options } = target;
+  let expired = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const work = (async (): Promise<Outcome> => {
+    let key: string | undefined;
+    if (options.idempotency !== undefined) {
+      key = `${options.durable}:${options.idempotency.key(payload, meta)}`;
+      if (await options.idempotency.store.has(key)) return { kind: "skipped", key };
+    }
+    await target.handler(payload, meta);
+    if (key !== undefined && !expired) {
+      await options.idempotency!.store.set(key, options.idempotency!.ttl);
+    }
+    return { kind: "handled" };
+  })().catch((error: unknown): Outcome => ({ kind: "failed", error }));
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => {
+      expired = true;
+      const error = new DOMException(
+        `Event handler timed out after ${options.handlerTimeout} ms`,
+        "TimeoutError",
+      );
+      resolve({ kind: "timed_out", error });
+      controller.abort(error);
+    }, options.handlerTimeout);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

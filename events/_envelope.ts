@@ -75,7 +75,52 @@ export function encodePayload(payload: unknown, subject: string, action: string)
       { code: "invalid_payload", subject },
     );
   }
+  // JSON writes NaN and ±Infinity as null: look for them only when the JSON has a null.
+  if (json.includes("null")) {
+    const path = nonFinitePath(payload);
+    if (path !== undefined) {
+      throw new EventError(
+        `${action} to "${subject}": the payload cannot be written as JSON: a number that is not finite (JSON would store null) at ${path}`,
+        { code: "invalid_payload", subject },
+      );
+    }
+  }
   return json;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * The JSON path (`$.items[2].price`) of the first `NaN` or `±Infinity` that `JSON.stringify`
+ * would write as `null`, or `undefined`. It walks with `JSON.stringify` itself, so `toJSON`,
+ * skipped properties and boxed numbers count exactly as they do when the payload is written.
+ */
+export function nonFinitePath(payload: unknown): string | undefined {
+  const paths = new WeakMap<object, string>();
+  let found: string | undefined;
+  try {
+    JSON.stringify(payload, function (this: unknown, key: string, value: unknown): unknown {
+      if (found !== undefined) return undefined;
+      const parent = typeof this === "object" && this !== null ? paths.get(this) : undefined;
+      const path = parent === undefined
+        ? "$"
+        : Array.isArray(this)
+        ? `${parent}[${key}]`
+        : IDENTIFIER.test(key)
+        ? `${parent}.${key}`
+        : `${parent}[${JSON.stringify(key)}]`;
+      const number = value instanceof Number ? value.valueOf() : value;
+      if (typeof number === "number" && !Number.isFinite(number)) {
+        found = path;
+        return undefined;
+      }
+      if (typeof value === "object" && value !== null) paths.set(value, path);
+      return value;
+    });
+  } catch {
+    // The payload was written once already; a second toJSON that throws proves nothing here.
+  }
+  return found;
 }
 
 /** The `traceparent` of the current logging context, if it has one. */
@@ -155,6 +200,7 @@ export function metaFromHeaders(
   deliveryCount: number,
   stream: string,
   sequence: number,
+  signal: AbortSignal,
 ): EventMeta {
   const time = headers["ce-time"];
   const parsed = time === undefined ? NaN : Date.parse(time);
@@ -167,6 +213,7 @@ export function metaFromHeaders(
     stream,
     sequence,
     headers,
+    signal,
   };
 }
 

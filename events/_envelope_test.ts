@@ -31,11 +31,20 @@ test("envelopeHeaders() writes CloudEvents attributes and the context's ids", ()
 
 test("contextFromHeaders() and metaFromHeaders() read what a foreign publisher sent", () => {
   assert.deepEqual(contextFromHeaders({ traceparent: "garbage" }), {});
-  const meta = metaFromHeaders({ "nats-msg-id": "m1", "ce-time": "nonsense" }, "a.b", 2, "S", 9);
+  const signal = new AbortController().signal;
+  const meta = metaFromHeaders(
+    { "nats-msg-id": "m1", "ce-time": "nonsense" },
+    "a.b",
+    2,
+    "S",
+    9,
+    signal,
+  );
   assert.equal(meta.id, "m1");
   assert.equal(meta.source, "");
   assert.equal(meta.time.getTime(), 0);
-  assert.equal(metaFromHeaders({}, "a.b", 1, "S", 9).id, "S:9");
+  assert.equal(meta.signal, signal);
+  assert.equal(metaFromHeaders({}, "a.b", 1, "S", 9, signal).id, "S:9");
 });
 
 test("describeError() makes one safe line of any thrown value", () => {

@@ -1,8 +1,9 @@
-import { log, type Logger } from "@plinth/logging";
+import { log } from "@plinth/logging";
 import type {
   DeliverPolicy,
   EventBusOptions,
   EventHandler,
+  EventLogger,
   EventMeta,
   EventSchema,
   StreamOptions,
@@ -30,12 +31,17 @@ export interface ResolvedDeadLetter {
   readonly prefix: string;
 }
 
+/** The bus's logger, with `isLevelEnabled` always there. */
+export interface BusLogger extends EventLogger {
+  isLevelEnabled(level: "debug" | "info" | "warn" | "error"): boolean;
+}
+
 /** Bus options with every field filled in. */
 export interface ResolvedBusOptions {
   readonly source: string;
   readonly streams: readonly ResolvedStream[];
   readonly deadLetter: ResolvedDeadLetter | undefined;
-  readonly logger: Logger;
+  readonly logger: BusLogger;
   readonly closeTimeout: number;
 }
 
@@ -44,6 +50,7 @@ export interface ResolvedSubscribe<T> {
   readonly durable: string;
   readonly concurrency: number;
   readonly ackWait: number;
+  readonly handlerTimeout: number;
   readonly maxDeliver: number;
   readonly backoff: readonly number[];
   readonly schema: EventSchema<T> | undefined;
@@ -153,6 +160,34 @@ function resolveStream(stream: StreamOptions, index: number, action: string): Re
   });
 }
 
+const LOGGER_METHODS = ["debug", "info", "warn", "error"] as const;
+
+/**
+ * Checks that `logger` has `debug`, `info`, `warn` and `error` methods; when it has no
+ * `isLevelEnabled`, returns a logger that delegates to it and counts every level as enabled.
+ */
+function resolveLogger(logger: unknown, action: string): BusLogger {
+  const methods = logger as Record<string, unknown>;
+  if (
+    typeof logger !== "object" || logger === null ||
+    LOGGER_METHODS.some((name) => typeof methods[name] !== "function")
+  ) {
+    throw new TypeError(`${action}: logger must have debug, info, warn and error methods`);
+  }
+  const given = logger as EventLogger;
+  if (typeof given.isLevelEnabled === "function") return given as BusLogger;
+  if (given.isLevelEnabled !== undefined) {
+    throw new TypeError(`${action}: logger.isLevelEnabled must be a function when present`);
+  }
+  return Object.freeze({
+    debug: given.debug.bind(given),
+    info: given.info.bind(given),
+    warn: given.warn.bind(given),
+    error: given.error.bind(given),
+    isLevelEnabled: () => true,
+  });
+}
+
 /** Validates the options both buses share and fills in the defaults. */
 export function resolveBusOptions(options: EventBusOptions, action: string): ResolvedBusOptions {
   if (typeof options !== "object" || options === null) {
@@ -195,15 +230,11 @@ export function resolveBusOptions(options: EventBusOptions, action: string): Res
     }
     names.add(stream.name);
   }
-  const logger = options.logger ?? log;
-  if (typeof logger !== "object" || logger === null || typeof logger.debug !== "function") {
-    throw new TypeError(`${action}: logger must be a Logger`);
-  }
   return Object.freeze({
     source,
     streams: Object.freeze(streams),
     deadLetter,
-    logger,
+    logger: resolveLogger(options.logger ?? log, action),
     closeTimeout: checkMillis(options.closeTimeout ?? 10_000, "closeTimeout", action),
   });
 }
@@ -251,10 +282,15 @@ export function resolveSubscribe<T>(
       ttl: checkMillis(options.idempotencyTtl ?? 86_400_000, "idempotencyTtl", action, 1),
     };
   }
+  const ackWait = checkMillis(options.ackWait ?? 30_000, "ackWait", action, 100);
+  const handlerTimeout = options.handlerTimeout === undefined
+    ? defaultHandlerTimeout(ackWait)
+    : checkMillis(options.handlerTimeout, "handlerTimeout", action, 1);
   return Object.freeze({
     durable: options.durable,
     concurrency: checkInt(options.concurrency ?? 1, "concurrency", action, 1, 10_000),
-    ackWait: checkMillis(options.ackWait ?? 30_000, "ackWait", action, 100),
+    ackWait,
+    handlerTimeout,
     maxDeliver: checkInt(options.maxDeliver ?? 5, "maxDeliver", action, 1, 1000),
     backoff: Object.freeze([...backoff]),
     schema: checkSchema<T>(options.schema, "schema", action),
@@ -262,6 +298,14 @@ export function resolveSubscribe<T>(
     idempotency,
     stream: options.stream,
   });
+}
+
+/**
+ * The handler timeout for an `ackWait`: a tenth (at most a second) below it, so the bus naks
+ * a stuck delivery before the server redelivers it.
+ */
+export function defaultHandlerTimeout(ackWait: number): number {
+  return ackWait - Math.min(Math.ceil(ackWait / 10), 1000);
 }
 
 /** The delay before redelivery after the `deliveryCount`-th failure. */

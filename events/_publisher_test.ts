@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
-import { headers as natsHeaders, type Msg } from "@nats-io/nats-core";
+import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connectEvents } from "./connect_events.ts";
 import { AckPublisher } from "./_publisher.ts";
 import { captureLogger, natsUrl, needNats, sleep, uid } from "./_testing.ts";
@@ -12,6 +13,21 @@ function ack(stream: string, seq: number): Uint8Array {
   return encoder.encode(JSON.stringify({ stream, seq }));
 }
 
+/**
+ * Creates a stream that stores `subjects` without acknowledging (`no_ack`), so the bus finds a
+ * stream covering them while the test's own subscriber plays the stream's answers. Resolves
+ * with a function that deletes it.
+ */
+async function silentStream(
+  nc: NatsConnection,
+  name: string,
+  subjects: string[],
+): Promise<() => Promise<void>> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name, subjects, storage: StorageType.Memory, no_ack: true });
+  return async () => void await jsm.streams.delete(name);
+}
+
 test("publish() retries a lost ack with the same id and ignores the late one", {
   timeout: 30_000,
 }, async (t) => {
@@ -19,6 +35,7 @@ test("publish() retries a lost ack with the same id and ignores the late one", {
   const id = uid();
   const subject = `lateack_${id}.x`;
   const nc = await connect({ servers: natsUrl });
+  const dispose = await silentStream(nc, `LATEACK_${id}`, [subject]);
   // A stand-in for a stream: the first attempt is answered after its timeout, the second at once.
   const seen: Msg[] = [];
   nc.subscribe(subject, {
@@ -50,6 +67,7 @@ test("publish() retries a lost ack with the same id and ignores the late one", {
     assert.equal(seen.length, 2);
   } finally {
     await bus.close();
+    await dispose();
     await nc.close();
   }
 });
@@ -61,6 +79,7 @@ test("publish() fails after its retries when no ack ever comes", {
   const id = uid();
   const subject = `noack_${id}.x`;
   const nc = await connect({ servers: natsUrl });
+  const dispose = await silentStream(nc, `NOACK_${id}`, [subject]);
   let attempts = 0;
   nc.subscribe(subject, {
     callback: () => {
@@ -89,6 +108,7 @@ test("publish() fails after its retries when no ack ever comes", {
     assert.equal(attempts, 2);
   } finally {
     await bus.close();
+    await dispose();
     await nc.close();
   }
 });
@@ -99,6 +119,11 @@ test("publish() reports a stream's refusal at once, and a reply that is not an a
   if (!(await needNats(t))) return;
   const id = uid();
   const nc = await connect({ servers: natsUrl });
+  const dispose = await silentStream(nc, `FAKES_${id}`, [
+    `refuse_${id}.x`,
+    `garbage_${id}.x`,
+    `empty_${id}.x`,
+  ]);
   let refused = 0;
   nc.subscribe(`refuse_${id}.x`, {
     callback: (_error, msg) => {
@@ -133,6 +158,7 @@ test("publish() reports a stream's refusal at once, and a reply that is not an a
     await assert.rejects(bus.publish(`empty_${id}.x`, 1), /ack without stream and sequence/);
   } finally {
     await bus.close();
+    await dispose();
     await nc.close();
   }
 });

@@ -1,7 +1,7 @@
 import { EventError } from "./errors.ts";
 
 // deno-lint-ignore no-control-regex
-const BAD_CHARS = /[\s\u0000]/;
+const BAD_CHARS = /[\s\u0000-\u001f\u007f]/;
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
 
 /** Why `subject` is not a valid subject, or `undefined` when it is. */
@@ -9,6 +9,9 @@ export function subjectProblem(subject: unknown, wildcards: boolean): string | u
   if (typeof subject !== "string" || subject === "") return "must be a non-empty string";
   if (subject.length > 1024) return "must be at most 1024 characters";
   if (BAD_CHARS.test(subject)) return "must not contain whitespace or control characters";
+  if (!wildcards && subject.startsWith("$")) {
+    return "must not start with $ (system subjects such as $JS.API are reserved)";
+  }
   const tokens = subject.split(".");
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;

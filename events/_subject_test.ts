@@ -18,6 +18,16 @@ test("subjectProblem() accepts valid subjects and names each rule broken", () =>
   assert.match(subjectProblem("a.b*", true)!, /whole tokens/);
   assert.match(subjectProblem("a.>.b", true)!, /last token/);
   assert.match(subjectProblem("a".repeat(1025), false)!, /1024/);
+  assert.match(subjectProblem("a\u0001b", false)!, /control characters/);
+  assert.match(subjectProblem("a\u007fb", false)!, /control characters/);
+});
+
+test("subjectProblem() refuses $-prefixed system subjects for publishing only", () => {
+  for (const subject of ["$JS.API.STREAM.DELETE.ORDERS", "$SYS.REQ.SERVER.PING", "$KV.a.b", "$"]) {
+    assert.match(subjectProblem(subject, false)!, /must not start with \$/, subject);
+  }
+  assert.equal(subjectProblem("user.$created", false), undefined);
+  assert.equal(subjectProblem("$KV.config.>", true), undefined);
 });
 
 test("checkPublishSubject() throws an invalid_subject EventError naming the subject", () => {

@@ -1,4 +1,3 @@
-import { connect } from "@nats-io/transport-node";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import {
   AckPolicy,
@@ -45,6 +44,8 @@ import { type PreparedEvent, prepareEvent, PUBLISH_ACTION } from "./_prepare.ts"
 import { publishAll } from "./_publish_many.ts";
 import { EnvelopeHeaders } from "./_nats_headers.ts";
 import { AckPublisher, type StreamAck } from "./_publisher.ts";
+import { openConnection } from "./_connect.ts";
+import { StreamRoutes } from "./_stream_routes.ts";
 
 /**
  * Options of {@linkcode connectEvents}.
@@ -80,8 +81,14 @@ export interface ConnectEventsOptions extends EventBusOptions {
   readonly publishRetries?: number | undefined;
   /** Milliseconds before the first retry; doubles each time, with ±20 % jitter. @default {250} */
   readonly retryDelay?: number | undefined;
-  /** Milliseconds between reconnect attempts (it reconnects forever). @default {1000} */
+  /** Milliseconds between connection attempts, at start and after a disconnect (then it reconnects forever). @default {1000} */
   readonly reconnectWait?: number | undefined;
+  /**
+   * Milliseconds to wait for the first connection, attempts every `reconnectWait` included;
+   * then `connectEvents` rejects with a `connect_failed` {@linkcode EventError}.
+   * @default {10000}
+   */
+  readonly connectTimeout?: number | undefined;
 }
 
 /**
@@ -309,6 +316,7 @@ class NatsBus implements NatsEventBus {
   readonly #retryDelay: number;
   readonly #js: JetStreamClient;
   readonly #acks: AckPublisher;
+  readonly #routes: StreamRoutes;
   #jsm: JetStreamManager | undefined;
   readonly #subscriptions = new Set<NatsSubscription<unknown>>();
   readonly #store = createMemoryIdempotencyStore();
@@ -333,6 +341,7 @@ class NatsBus implements NatsEventBus {
     this.#retryDelay = settings.retryDelay;
     this.#js = jetstream(nc, { timeout: settings.publishTimeout });
     this.#acks = new AckPublisher(nc, settings.publishTimeout);
+    this.#routes = new StreamRoutes(options.streams, (subject) => this.#findStream(subject));
     this.#watch();
   }
 
@@ -448,9 +457,27 @@ class NatsBus implements NatsEventBus {
         this.#options.source,
         this.#maxPayload(),
       );
-      return event instanceof Promise ? event.then((e) => this.#send(e)) : this.#send(event);
+      return event instanceof Promise ? event.then((e) => this.#route(e)) : this.#route(event);
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** Sends `event` once a stream is known to cover its subject; nothing is sent otherwise. */
+  #route(event: PreparedEvent): Promise<PublishAck> {
+    const lookup = this.#routes.check(event.subject);
+    return lookup === undefined ? this.#send(event) : lookup.then(() => this.#send(event));
+  }
+
+  /** The stream the server reports for `subject`, or `undefined` when none covers it. */
+  async #findStream(subject: string): Promise<string | undefined> {
+    if (!this.#connected) await this.#waitConnected(this.#publishTimeout);
+    try {
+      return await (await this.#manager()).streams.find(subject);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      if (error instanceof EventError) throw error;
+      throw this.#publishError(error, subject, "cannot look up the stream covering the subject");
     }
   }
 
@@ -514,6 +541,7 @@ class NatsBus implements NatsEventBus {
             (errorName(last) === "JetStreamNotEnabled" || errorName(last) === "NoResponders") &&
             await this.#noStream(subject)
           ) {
+            this.#routes.forget(subject);
             throw new EventError(
               `${PUBLISH_ACTION} to "${subject}": no stream covers the subject`,
               { code: "no_stream", subject, cause: last },
@@ -549,7 +577,7 @@ class NatsBus implements NatsEventBus {
     }
   }
 
-  #publishError(error: unknown, subject: string): Error {
+  #publishError(error: unknown, subject: string, doing?: string): Error {
     const name = errorName(error);
     const cause = errorName((error as Error | undefined)?.cause);
     if (FINAL.has(name) || FINAL.has(cause)) {
@@ -566,7 +594,8 @@ class NatsBus implements NatsEventBus {
         cause: error,
       });
     }
-    return serviceUnavailable(`${PUBLISH_ACTION} to "${subject}": ${describeError(error)}`, {
+    const what = doing === undefined ? "" : `${doing}: `;
+    return serviceUnavailable(`${PUBLISH_ACTION} to "${subject}": ${what}${describeError(error)}`, {
       code: "event_publish_failed",
       cause: error,
       extensions: { subject },
@@ -682,6 +711,7 @@ class NatsBus implements NatsEventBus {
   }
 
   async deleteStream(name: string): Promise<boolean> {
+    this.#routes.clear();
     try {
       return await (await this.#manager()).streams.delete(name);
     } catch (error) {
@@ -733,17 +763,22 @@ class NatsBus implements NatsEventBus {
 }
 
 /**
- * Connects to NATS JetStream and returns an event bus. It reconnects forever, starts even when
- * the server is not up yet (it waits for it), logs disconnects and reconnects, and creates or
+ * Connects to NATS JetStream and returns an event bus. It starts even when the server is not up
+ * yet (it tries every `reconnectWait` ms, logging each failed attempt, for up to
+ * `connectTimeout` ms), then reconnects forever, logs disconnects and reconnects, and creates or
  * updates the configured streams and the dead-letter stream before it resolves.
  *
- * `publish` retries a timed-out or unreachable publish with the same message id, so the stream's
+ * `publish` refuses `$`-prefixed system subjects and subjects no stream covers before sending
+ * anything (a subject outside the configured streams is looked up on the server once), and
+ * retries a timed-out or unreachable publish with the same message id, so the stream's
  * duplicate window stores it once; `subscribe` runs a durable pull consumer.
  *
  * @param options Servers, streams, dead-letter queue, source, logger, retries, timeouts.
  * @returns The bus, once connected and the streams exist.
  * @throws {TypeError} When an option has the wrong type (before connecting).
  * @throws {RangeError} When a number is out of range (before connecting).
+ * @throws {EventError} `connect_failed` when no server answered within `connectTimeout` (the
+ * message names the servers as `host:port`, never credentials).
  * @throws {EventError} `stream_setup_failed` when a stream cannot be created (JetStream off, overlapping subjects).
  *
  * @example
@@ -781,6 +816,7 @@ export async function connectEvents(options: ConnectEventsOptions = {}): Promise
   const retries = checkInt(options.publishRetries ?? 3, "publishRetries", action, 0, 100);
   const retryDelay = checkMillis(options.retryDelay ?? 250, "retryDelay", action);
   const reconnectWait = checkMillis(options.reconnectWait ?? 1000, "reconnectWait", action);
+  const connectTimeout = checkMillis(options.connectTimeout ?? 10_000, "connectTimeout", action, 1);
   const name = options.name ?? resolved.source;
   if (typeof name !== "string") throw new TypeError(`${action}: name must be a string`);
   let nc = options.connection;
@@ -788,19 +824,17 @@ export async function connectEvents(options: ConnectEventsOptions = {}): Promise
   if (nc === undefined) {
     const servers = options.servers ?? envServers();
     if (
-      typeof servers !== "string" &&
-      !(Array.isArray(servers) && servers.every((s) => typeof s === "string"))
+      !(typeof servers === "string" && servers !== "") &&
+      !(Array.isArray(servers) && servers.length > 0 &&
+        servers.every((s) => typeof s === "string" && s !== ""))
     ) {
-      throw new TypeError(`${action}: servers must be a string or an array of strings`);
+      throw new TypeError(`${action}: servers must be a non-empty string or array of strings`);
     }
-    resolved.logger.info("Connecting to NATS", { servers });
-    nc = await connect({
-      servers: typeof servers === "string" ? servers : [...servers],
+    nc = await openConnection(typeof servers === "string" ? [servers] : servers, {
       name,
-      maxReconnectAttempts: -1,
-      waitOnFirstConnect: true,
-      reconnectTimeWait: reconnectWait,
-      noAsyncTraces: true,
+      connectTimeout,
+      reconnectWait,
+      logger: resolved.logger,
     });
   } else if (typeof nc !== "object" || nc === null || typeof nc.request !== "function") {
     throw new TypeError(`${action}: connection must be a NatsConnection`);

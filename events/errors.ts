@@ -1,16 +1,20 @@
 /**
  * Machine codes of {@linkcode EventError}: why an event could not be published or consumed.
  *
- * - `invalid_subject`: not a valid NATS subject (empty token, whitespace, a wildcard in a publish).
+ * - `invalid_subject`: not a valid NATS subject (empty token, whitespace or control character, a
+ *   wildcard in a publish, or a publish to a `$`-prefixed system subject such as `$JS.API.*`).
  * - `invalid_header`: a header name that is not an HTTP token, a value with CR/LF, or a reserved
  *   name (`ce-*`, `nats-*`, `content-type`).
- * - `invalid_payload`: the payload cannot be written as JSON (`undefined`, a `bigint`, a cycle).
+ * - `invalid_payload`: the payload cannot be written as JSON (`undefined`, a `bigint`, a cycle,
+ *   or `NaN` / `±Infinity`, which JSON would turn into `null`; the message names its JSON path).
  * - `payload_too_large`: headers and body exceed the server's `max_payload`.
  * - `schema_violation`: the payload does not match the given schema.
- * - `no_stream`: no JetStream stream covers the subject.
+ * - `no_stream`: no JetStream stream covers the subject (checked before anything is sent).
  * - `durable_conflict`: the durable consumer exists with another subject.
  * - `stream_setup_failed`: a stream or durable consumer cannot be created or updated.
  * - `bus_closed`: the bus was closed.
+ * - `connect_failed`: the NATS server(s) could not be reached within `connectTimeout` at start
+ *   (a service-unavailable condition, 503); the message names `host:port`, never credentials.
  *
  * @example
  * ```ts
@@ -37,7 +41,8 @@ export type EventErrorCode =
   | "no_stream"
   | "durable_conflict"
   | "stream_setup_failed"
-  | "bus_closed";
+  | "bus_closed"
+  | "connect_failed";
 
 /**
  * Options of {@linkcode EventError}.
@@ -64,8 +69,9 @@ export interface EventErrorOptions {
 
 /**
  * An event that cannot be published or subscribed as asked: a bad subject or header, a payload
- * that is not JSON, too large or against its schema, a subject no stream covers, a closed bus.
- * Failures of the server itself are 503 `AppError`s from `@plinth/errors` instead.
+ * that is not JSON, too large or against its schema, a subject no stream covers, a closed bus,
+ * a server unreachable at start (`connect_failed`). A publish the server fails to acknowledge
+ * is a 503 `AppError` from `@plinth/errors` instead.
  *
  * @example
  * ```ts

@@ -1,5 +1,40 @@
-import type { Logger } from "@plinth/logging";
 import type { IdempotencyStore } from "./idempotency.ts";
+
+/**
+ * The logger a bus writes to: any object with `debug`, `info`, `warn` and `error` methods, such
+ * as `@plinth/logging`'s `Logger`. `isLevelEnabled` is optional: without it, `debug` lines are
+ * always built and handed to `debug()`, which may drop them.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryBus, type EventLogger } from "@plinth/events";
+ * import assert from "node:assert/strict";
+ *
+ * const messages: string[] = [];
+ * const logger: EventLogger = {
+ *   debug: (message) => void messages.push(message),
+ *   info: (message) => void messages.push(message),
+ *   warn: (message) => void messages.push(message),
+ *   error: (message) => void messages.push(message),
+ * };
+ * const bus = createMemoryBus({ logger });
+ * await bus.publish("user.created", { id: "u1" });
+ * await bus.close();
+ * assert.deepEqual(messages, ["Event published"]);
+ * ```
+ */
+export interface EventLogger {
+  /** Writes a `debug` line. */
+  debug(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Writes an `info` line. */
+  info(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Writes a `warn` line. */
+  warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Writes an `error` line, with the error (any thrown value) when there is one. */
+  error(message: string, error?: unknown, fields?: Readonly<Record<string, unknown>>): void;
+  /** Whether a line at `level` would be written; when absent, every level counts as enabled. */
+  isLevelEnabled?(level: "debug" | "info" | "warn" | "error"): boolean;
+}
 
 /**
  * One problem a schema found: a message and the path to the offending value.
@@ -203,6 +238,7 @@ export interface PublishManyOptions {
  * assert.equal(seen[0]?.id, "e1");
  * assert.equal(seen[0]?.source, "user-svc");
  * assert.equal(seen[0]?.deliveryCount, 1);
+ * assert.equal(seen[0]?.signal.aborted, false);
  * ```
  */
 export interface EventMeta {
@@ -222,10 +258,16 @@ export interface EventMeta {
   readonly sequence: number;
   /** Every header, names in lower case (`ce-*`, `x-request-id`, `traceparent`, your own). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Aborted when the handler runs past the subscription's `handlerTimeout` (reason: a
+   * `TimeoutError` `DOMException`): pass it on to `fetch`, queries and timers so they stop too.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
- * A subscriber's handler: resolves when the event is processed; a throw asks for redelivery.
+ * A subscriber's handler: resolves when the event is processed; a throw, or running past the
+ * subscription's `handlerTimeout` (`meta.signal` then aborts), asks for redelivery.
  *
  * @example
  * ```ts
@@ -237,6 +279,34 @@ export interface EventMeta {
  *   assert.ok(meta.deliveryCount >= 1);
  * };
  * assert.equal(typeof handler, "function");
+ * ```
+ *
+ * @example A handler that listens to `meta.signal`, stopped by its `handlerTimeout`
+ * ```ts
+ * import { createMemoryBus, type EventHandler } from "@plinth/events";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = createMemoryBus();
+ * let reason: unknown;
+ * let stopped!: () => void;
+ * const timedOut = new Promise<void>((resolve) => (stopped = resolve));
+ * const slowReport: EventHandler<unknown> = (_payload, meta) =>
+ *   new Promise<void>((_resolve, reject) => {
+ *     meta.signal.addEventListener("abort", () => {
+ *       reason = meta.signal.reason;
+ *       reject(meta.signal.reason);
+ *       stopped();
+ *     });
+ *   });
+ * await bus.subscribe("report.requested", slowReport, {
+ *   durable: "reports",
+ *   handlerTimeout: 50,
+ *   backoff: [60_000],
+ * });
+ * await bus.publish("report.requested", { org: "acme" });
+ * await timedOut;
+ * assert.equal((reason as Error).name, "TimeoutError");
+ * await bus.close();
  * ```
  */
 export type EventHandler<T> = (payload: T, meta: EventMeta) => void | Promise<void>;
@@ -264,7 +334,12 @@ export type DeliverPolicy = "all" | "new";
  * import assert from "node:assert/strict";
  *
  * const bus = createMemoryBus();
- * const options: SubscribeOptions<unknown> = { durable: "billing", concurrency: 8, maxDeliver: 3 };
+ * const options: SubscribeOptions<unknown> = {
+ *   durable: "billing",
+ *   concurrency: 8,
+ *   maxDeliver: 3,
+ *   handlerTimeout: 10_000,
+ * };
  * const subscription = await bus.subscribe("usage.recorded", () => {}, options);
  * assert.equal(subscription.durable, "billing");
  * await bus.close();
@@ -279,6 +354,14 @@ export interface SubscribeOptions<T> {
   readonly ackWait?: number | undefined;
   /** Deliveries before a failing event goes to the dead-letter queue. @default {5} */
   readonly maxDeliver?: number | undefined;
+  /**
+   * Milliseconds a handler may run. Past it, `meta.signal` aborts, the event is redelivered with
+   * backoff (or dead-lettered on its `maxDeliver`-th delivery), a warning is logged and the
+   * concurrency slot is freed; whatever the handler does later is ignored. Keep it below
+   * `ackWait`, or the server redelivers the event while the handler still runs.
+   * @default {ackWait minus a tenth of it, at most 1000 less (29000 for the default ackWait)}
+   */
+  readonly handlerTimeout?: number | undefined;
   /** Redelivery delays in milliseconds after the 1st, 2nd, … failure; the last repeats. @default {[1000, 5000, 30000]} */
   readonly backoff?: readonly number[] | undefined;
   /** Validates the payload; a violation goes to the dead-letter queue at once. @default {undefined} */
@@ -452,8 +535,8 @@ export interface EventBusOptions {
   readonly streams?: readonly StreamOptions[] | undefined;
   /** The dead-letter stream (ensured at start), or `false` to drop failed events with an error log. @default {{ stream: "DLQ", prefix: "dlq" }} */
   readonly deadLetter?: DeadLetterOptions | false | undefined;
-  /** Logger for events (`debug`) and failures (`warn`/`error`). @default {getLogger() of @plinth/logging} */
-  readonly logger?: Logger | undefined;
+  /** Logger for events (`debug`) and failures (`warn`/`error`): any object with `debug`, `info`, `warn` and `error`. @default {getLogger() of @plinth/logging} */
+  readonly logger?: EventLogger | undefined;
   /** Milliseconds `close()` waits for running handlers. @default {10000} */
   readonly closeTimeout?: number | undefined;
 }
@@ -481,7 +564,9 @@ export interface EventBus {
   readonly closed: boolean;
   /**
    * Publishes one event and resolves with the stream's ack. Retries when the server is
-   * unreachable or the ack times out, always with the same id.
+   * unreachable or the ack times out, always with the same id. Refuses, before sending
+   * anything, a `$`-prefixed system subject or a wildcard (`invalid_subject`), a subject no stream
+   * covers (`no_stream`) and a payload JSON cannot hold, such as `NaN` (`invalid_payload`).
    */
   publish<T = unknown>(
     subject: string,

@@ -4,16 +4,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { runWithContext } from "@plinth/logging";
-import type { Logger } from "@plinth/logging";
 import { AppError } from "@plinth/errors";
 import { createMemoryBus } from "./memory_bus.ts";
 import { connectEvents, type NatsEventBus } from "./connect_events.ts";
 import { EventError } from "./errors.ts";
-import type { EventBus, EventMeta } from "./event_bus.ts";
+import type { EventBus, EventLogger, EventMeta } from "./event_bus.ts";
 import { captureLogger, natsUrl, needNats, sleep, uid, waitFor } from "./_testing.ts";
 
 interface Fixture {
   bus: EventBus;
+  /** The name of the stream storing `subject(…)`. */
+  stream: string;
   subject: (name: string) => string;
   dlq: (subject: string) => string;
   /** Opens another bus on the same streams (a second replica, or the next start). */
@@ -24,10 +25,13 @@ interface Fixture {
 
 type Kind = "memory" | "nats";
 
-async function fixture(kind: Kind, logger?: Logger): Promise<Fixture> {
+/** Makes the bus's logger; it writes its lines, parsed, to `lines`. */
+type MakeLogger = (lines: Record<string, unknown>[]) => EventLogger;
+
+async function fixture(kind: Kind, makeLogger?: MakeLogger): Promise<Fixture> {
   const id = uid();
   const captured = captureLogger();
-  const log = logger ?? captured.logger;
+  const log = makeLogger === undefined ? captured.logger : makeLogger(captured.lines);
   const subject = (name: string): string => `ev_${id}.${name}`;
   const dlq = (s: string): string => `dlq_${id}.${s}`;
   const options = {
@@ -41,6 +45,7 @@ async function fixture(kind: Kind, logger?: Logger): Promise<Fixture> {
     const bus = createMemoryBus(options);
     return {
       bus,
+      stream: `EV_${id}`,
       subject,
       dlq,
       reopen: () => Promise.resolve(bus),
@@ -57,6 +62,7 @@ async function fixture(kind: Kind, logger?: Logger): Promise<Fixture> {
   const bus = await open();
   return {
     bus,
+    stream: `EV_${id}`,
     subject,
     dlq,
     reopen: open,
@@ -74,11 +80,12 @@ async function fixture(kind: Kind, logger?: Logger): Promise<Fixture> {
 function behaviour(
   name: string,
   body: (f: Fixture, kind: Kind) => Promise<void>,
+  options: { logger?: MakeLogger } = {},
 ): void {
   for (const kind of ["memory", "nats"] as const) {
     test(`${kind}: ${name}`, { timeout: 60_000 }, async (t) => {
       if (kind === "nats" && !(await needNats(t))) return;
-      const f = await fixture(kind);
+      const f = await fixture(kind, options.logger);
       try {
         await body(f, kind);
       } finally {
@@ -454,3 +461,183 @@ behaviour("a closed bus rejects publish and subscribe with bus_closed", async (f
   );
   assert.ok(!(new EventError("x", { code: "bus_closed" }) instanceof AppError));
 });
+
+/** Asserts `error` is an {@linkcode EventError} with `code`, from a publish. */
+function publishError(code: string) {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof EventError, String(error));
+    assert.equal(error.code, code, error.message);
+    assert.match(error.message, /^Cannot publish event/);
+    return true;
+  };
+}
+
+behaviour(
+  "publish() refuses $-prefixed system subjects, wildcards, empty tokens and whitespace with invalid_subject",
+  async (f) => {
+    const before = await f.bus.publish(f.subject("kept"), { n: 1 });
+    const attacks = [
+      `$JS.API.STREAM.DELETE.${f.stream}`,
+      `$JS.API.STREAM.PURGE.${f.stream}`,
+      `$JS.API.CONSUMER.DELETE.${f.stream}.reader`,
+      `$JS.ACK.${f.stream}.reader.1.1.1.1.0`,
+      "$SYS.REQ.SERVER.PING",
+      "$KV.config.key",
+      "$",
+      "*",
+      ">",
+      f.subject("*"),
+      f.subject(">"),
+      f.subject("a*"),
+      f.subject("a..b"),
+      `.${f.subject("a")}`,
+      `${f.subject("a")}.`,
+      "",
+      f.subject("a b"),
+      f.subject("a\tb"),
+      f.subject("a\r\nb"),
+      f.subject("a\u0000b"),
+      f.subject("a\u0007b"),
+      f.subject("a\u007fb"),
+    ];
+    for (const subject of attacks) {
+      await assert.rejects(
+        f.bus.publish(subject, { delete: true }),
+        publishError("invalid_subject"),
+        `publish to ${JSON.stringify(subject)}`,
+      );
+    }
+    const results = await f.bus.publishMany(attacks.map((subject) => ({ subject, payload: 1 })));
+    assert.deepEqual(
+      results.map((r) => (r.ok ? "sent" : (r.error as EventError).code)),
+      attacks.map(() => "invalid_subject"),
+    );
+    const after = await f.bus.publish(f.subject("kept"), { n: 2 });
+    assert.equal(after.stream, f.stream, "the stream was not deleted");
+    assert.equal(after.seq, before.seq + 1, "the stream was not purged");
+  },
+);
+
+behaviour("publish() to a subject no stream covers rejects with no_stream", async (f) => {
+  const uncovered = f.subject("x").replace(/^ev_/, "nostream_");
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(f.bus.publish(uncovered, { n: i }), (error: unknown) => {
+      publishError("no_stream")(error);
+      assert.equal(
+        (error as Error).message,
+        `Cannot publish event to "${uncovered}": no stream covers the subject`,
+      );
+      return true;
+    });
+  }
+  const [result] = await f.bus.publishMany([{ subject: uncovered, payload: 1 }]);
+  assert.equal(result?.ok === false && (result.error as EventError).code, "no_stream");
+});
+
+behaviour(
+  "publish() refuses NaN and ±Infinity with invalid_payload naming the JSON path, never the value",
+  async (f) => {
+    const cases: [unknown, string][] = [
+      [NaN, "$"],
+      [{ price: Infinity }, "$.price"],
+      [{ items: [{ n: 1 }, { n: -Infinity }] }, "$.items[1].n"],
+      [[1, 2, NaN], "$[2]"],
+      [{ "odd key": { v: new Number(NaN) } }, '$["odd key"].v'],
+      [{ nested: { toJSON: () => ({ x: NaN }) } }, "$.nested.x"],
+      [{ ok: null, later: { bad: Number.POSITIVE_INFINITY } }, "$.later.bad"],
+    ];
+    for (const [payload, path] of cases) {
+      await assert.rejects(f.bus.publish(f.subject("num"), payload), (error: unknown) => {
+        publishError("invalid_payload")(error);
+        const message = (error as Error).message;
+        assert.ok(message.endsWith(` at ${path}`), message);
+        assert.doesNotMatch(message, /NaN|Infinity/);
+        return true;
+      }, `payload with a bad number at ${path}`);
+    }
+    const [result] = await f.bus.publishMany([{ subject: f.subject("num"), payload: { a: NaN } }]);
+    assert.equal(result?.ok === false && (result.error as EventError).code, "invalid_payload");
+    const seen: unknown[] = [];
+    await f.bus.subscribe(f.subject("num"), (p) => void seen.push(p), { durable: "nums" });
+    await f.bus.publish(f.subject("num"), { a: null, b: [null], c: 1.5 });
+    await waitFor(() => seen.length === 1, 5000, "the event with real nulls");
+    assert.deepEqual(seen, [{ a: null, b: [null], c: 1.5 }]);
+  },
+);
+
+behaviour(
+  "subscribe() handlerTimeout frees a stuck handler's slot, redelivers it with backoff, then dead-letters it",
+  async (f) => {
+    const stuck: { count: number; signal: AbortSignal }[] = [];
+    const good: number[] = [];
+    const dead: EventMeta[] = [];
+    await f.bus.subscribe(f.subject("stuck"), (p: { hang: boolean; n: number }, meta) => {
+      if (!p.hang) {
+        good.push(p.n);
+        return;
+      }
+      stuck.push({ count: meta.deliveryCount, signal: meta.signal });
+      return new Promise<void>(() => {}); // never settles
+    }, {
+      durable: "stuck",
+      concurrency: 1,
+      ackWait: 5000,
+      handlerTimeout: 200,
+      maxDeliver: 2,
+      backoff: [50],
+    });
+    await f.bus.subscribe(f.dlq(f.subject("stuck")), (_p, meta) => void dead.push(meta), {
+      durable: "dlq-reader",
+    });
+    await f.bus.publish(f.subject("stuck"), { hang: true, n: 0 }, { id: "stuck-1" });
+    await f.bus.publish(f.subject("stuck"), { hang: false, n: 1 });
+    await waitFor(() => good.length === 1, 5000, "the event behind the stuck one");
+    await waitFor(() => dead.length === 1, 10_000, "the dead letter");
+    assert.deepEqual(stuck.map((s) => s.count), [1, 2]);
+    for (const { signal } of stuck) {
+      assert.equal(signal.aborted, true);
+      assert.equal((signal.reason as Error).name, "TimeoutError");
+    }
+    const meta = dead[0]!;
+    assert.equal(meta.headers["ce-id"], "stuck-1");
+    assert.equal(meta.headers["dlq-reason"], "handler_timeout");
+    assert.equal(meta.headers["dlq-delivery-count"], "2");
+    assert.equal(meta.headers["dlq-error"], "TimeoutError: Event handler timed out after 200 ms");
+    const warned = f.lines.find((l) => l["message"] === "Event handler timed out: will retry");
+    assert.equal(warned?.["level"], "warn");
+    assert.equal(warned?.["timeout_ms"], 200);
+    assert.equal(warned?.["delivery_count"], 1);
+    assert.equal(warned?.["retry_in_ms"], 50);
+  },
+);
+
+/** A structural logger with no `isLevelEnabled`, as a service might hand over. */
+function plainLogger(lines: Record<string, unknown>[]): EventLogger {
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>): void =>
+    void lines.push({ level, message, ...fields });
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: (message, error, fields) =>
+      void lines.push({ level: "error", message, error: String(error), ...fields }),
+  };
+}
+
+behaviour(
+  "a logger without isLevelEnabled is accepted: publish and delivery work and log",
+  async (f) => {
+    const seen: unknown[] = [];
+    await f.bus.subscribe(f.subject("plain"), (p) => void seen.push(p), { durable: "plain" });
+    const ack = await f.bus.publish(f.subject("plain"), { n: 1 });
+    assert.equal(ack.stream, f.stream);
+    await waitFor(() => seen.length === 1, 5000, "the delivery");
+    await waitFor(
+      () => f.lines.some((l) => l["message"] === "Event handled" && l["level"] === "debug"),
+      5000,
+      "the handled line",
+    );
+    assert.ok(f.lines.some((l) => l["message"] === "Event published" && l["level"] === "debug"));
+  },
+  { logger: plainLogger },
+);

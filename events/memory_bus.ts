@@ -502,8 +502,8 @@ class MemoryBus implements EventBus {
  * Creates an in-process event bus with the semantics of {@linkcode connectEvents}: events are
  * stored per stream (one catch-all `EVENTS` stream unless `streams` are given), deduplicated by id
  * within the duplicate window, delivered at least once to each durable (replicas sharing a
- * durable split the work), redelivered after a throw with the subscription's backoff or after
- * `ackWait`, and dead-lettered after `maxDeliver`. For unit tests and for running without NATS;
+ * durable split the work), redelivered after a throw or a `handlerTimeout` with the
+ * subscription's backoff or after `ackWait`, and dead-lettered after `maxDeliver`. For unit tests and for running without NATS;
  * it keeps nothing across restarts.
  *
  * @param options Source, streams, dead-letter queue, logger, limits.

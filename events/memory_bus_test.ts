@@ -14,7 +14,7 @@ test("createMemoryBus() redelivers an event not acked within ackWait", async () 
   await bus.subscribe("slow.job", async (_p, meta) => {
     counts.push(meta.deliveryCount);
     if (meta.deliveryCount === 1) await stuck;
-  }, { durable: "w", concurrency: 2, ackWait: 100 });
+  }, { durable: "w", concurrency: 2, ackWait: 100, handlerTimeout: 1000 });
   await bus.publish("slow.job", {});
   await waitFor(() => counts.length === 2, 2000, "the redelivery");
   release();
@@ -30,7 +30,7 @@ test("createMemoryBus() dead-letters an event redelivered beyond maxDeliver with
   await bus.subscribe("hang.job", () => {
     calls++;
     return new Promise<void>(() => {});
-  }, { durable: "w", concurrency: 5, ackWait: 100, maxDeliver: 2 });
+  }, { durable: "w", concurrency: 5, ackWait: 100, handlerTimeout: 1000, maxDeliver: 2 });
   await bus.subscribe("dlq.hang.job", (_p, meta) => void dead.push(meta), { durable: "r" });
   await bus.publish("hang.job", {});
   await waitFor(() => dead.length === 1, 3000, "the dead letter");
@@ -146,6 +146,10 @@ test("createMemoryBus() validates its options", async () => {
   assert.throws(() => createMemoryBus({ maxPayload: 0 }), RangeError);
   assert.throws(() => createMemoryBus({ clock: 1 as never }), TypeError);
   assert.throws(() => createMemoryBus({ closeTimeout: -5 }), RangeError);
+  assert.throws(
+    () => createMemoryBus({ logger: { debug() {}, info() {} } as never }),
+    /logger must have debug, info, warn and error methods/,
+  );
   const bus = createMemoryBus();
   await assert.rejects(bus.close({ timeout: -1 }), RangeError);
   await assert.rejects(bus.subscribe("a.b", () => {}, null as never), /options with a durable/);
