@@ -57,6 +57,30 @@ const REQUIRED = ["exp", "iat", "jti", "sub"];
  */
 const COMPACT_JWS_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Whether the base64url part `token.slice(start, end)` is the one spelling of its bytes: the
+ * bits of its last character beyond the last byte are zero. Decoders ignore those bits, so
+ * without this check one signature could be written 4 (HS256) or 16 (ES256) ways, each
+ * verifying and each taking its own cache entry.
+ */
+function isCanonicalPart(token: string, start: number, end: number): boolean {
+  const rest = (end - start) % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false; // no number of bytes is written with this many characters
+  const bits = BASE64URL.indexOf(token[end - 1]!);
+  return (bits & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** Whether each of the three parts of a compact JWS (already matched the shape) is canonical. */
+function isCanonical(token: string): boolean {
+  const first = token.indexOf(".");
+  const second = token.indexOf(".", first + 1);
+  return isCanonicalPart(token, 0, first) && isCanonicalPart(token, first + 1, second) &&
+    isCanonicalPart(token, second + 1, token.length);
+}
+
 /** A resolver over a fixed set of keys: by `kid`, each key pinned to its one algorithm. */
 export function localResolver(entries: readonly KeyEntry[]): KeyResolver {
   const byKid = new Map<string, KeyEntry>();
@@ -205,10 +229,11 @@ export class VerifierCore {
    * How long a store must keep an entry about a token that expires at `expiresAt` (epoch ms):
    * until this verification stops accepting it, `exp` plus the clock tolerance. jose compares
    * whole seconds (a token is expired once `exp <= floor(now / 1000) - tolerance`), so a
-   * token with `exp * 1000 === expiresAt` verifies until just before the returned time.
+   * token with `exp * 1000 === expiresAt` verifies until just before the returned time — a
+   * fractional `exp` (allowed by RFC 7519) until the next whole second after it.
    */
   retainUntil(expiresAt: number): number {
-    return expiresAt + this.#toleranceMargin;
+    return Math.ceil(expiresAt / 1000) * 1000 + this.#toleranceMargin;
   }
 
   clear(): void {
@@ -300,6 +325,9 @@ export class VerifierCore {
       return Promise.reject(
         this.#malformed(kind, "not three base64url parts (whitespace or padding?)"),
       );
+    }
+    if (!isCanonical(token)) {
+      return Promise.reject(this.#malformed(kind, "a part is not canonical base64url"));
     }
     const now = s.now();
     const options = s.clockInjected

@@ -130,7 +130,8 @@ export interface OptionalAuthVariables {
 /**
  * What `lookupApiKey` returns for a key id: the stored hash and what the key may do. A record
  * that breaks this shape — a `hash` that is not 64 hex digits, an `orgId` or `role` that is
- * not a non-empty string, `scopes` that are not a list of strings — is a storage fault:
+ * not a non-empty string, `scopes` that are not a list of strings, a `revokedAt` or `expiresAt`
+ * that is not a `Date`, a number or a string, fields that cannot be read — is a storage fault:
  * `authenticate()` answers 503 `api_key_store_failed` and logs it, never authenticating with it.
  *
  * @example
@@ -295,25 +296,47 @@ function isNonEmptyString(value: unknown): value is string {
 }
 
 /** What is wrong with a stored record's hash, or `undefined`. */
-function hashFault(record: unknown): string | undefined {
-  if (typeof record !== "object" || record === null) return "the record is not an object";
-  const hash = (record as { hash?: unknown }).hash;
+function hashFault(hash: unknown): string | undefined {
   return typeof hash === "string" && HASH_RE.test(hash)
     ? undefined
     : "hash is missing or not 64 hex digits";
 }
 
+/**
+ * The record's fields, each read once: a getter or a Proxy that throws is a storage fault (the
+ * caller's catch), and nothing read afterwards can change between check and use.
+ */
+function readRecord(record: object): Record<keyof ApiKeyRecord, unknown> {
+  const r = record as Record<keyof ApiKeyRecord, unknown>;
+  return {
+    hash: r.hash,
+    orgId: r.orgId,
+    role: r.role,
+    scopes: r.scopes,
+    revokedAt: r.revokedAt,
+    expiresAt: r.expiresAt,
+  };
+}
+
+function isDateLike(value: unknown): boolean {
+  return value === null || value === undefined || value instanceof Date ||
+    typeof value === "number" || typeof value === "string";
+}
+
 /** What is wrong with the rest of a stored record (its hash already matched), or `undefined`. */
-function recordFault(record: ApiKeyRecord): string | undefined {
+function recordFault(record: Record<keyof ApiKeyRecord, unknown>): string | undefined {
   if (!isNonEmptyString(record.orgId)) return "orgId is missing or not a non-empty string";
   if (!isNonEmptyString(record.role)) return "role is missing or not a non-empty string";
-  const scopes: unknown = record.scopes;
-  if (
-    scopes !== undefined && scopes !== null &&
-    !(Array.isArray(scopes) && scopes.every((s) => typeof s === "string"))
-  ) {
-    return "scopes is not a list of strings";
+  const scopes = record.scopes;
+  if (scopes !== undefined && scopes !== null) {
+    if (!Array.isArray(scopes)) return "scopes is not a list of strings";
+    // Indexed, not every(): a hole in a sparse array is not a string either.
+    for (let i = 0; i < scopes.length; i++) {
+      if (typeof scopes[i] !== "string") return "scopes is not a list of strings";
+    }
   }
+  if (!isDateLike(record.revokedAt)) return "revokedAt is not a Date, a number or a string";
+  if (!isDateLike(record.expiresAt)) return "expiresAt is not a Date, a number or a string";
   return undefined;
 }
 
@@ -463,16 +486,24 @@ export function authenticate(
       verifyApiKey(key, NO_SUCH_KEY_HASH);
       throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
     }
-    const badHash = hashFault(record);
+    if (typeof record !== "object") throw storeFailed(c, keyId, "the record is not an object");
+    let fields: Record<keyof ApiKeyRecord, unknown>;
+    try {
+      fields = readRecord(record);
+    } catch (cause) {
+      throw storeFailed(c, keyId, "the record cannot be read", cause);
+    }
+    const badHash = hashFault(fields.hash);
     if (badHash !== undefined) throw storeFailed(c, keyId, badHash);
-    if (!verifyApiKey(key, record.hash)) {
+    if (!verifyApiKey(key, fields.hash as string)) {
       throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
     }
     // Checked once the secret matched: only the key's holder learns that its record is broken.
-    const badRecord = recordFault(record);
+    const badRecord = recordFault(fields);
     if (badRecord !== undefined) throw storeFailed(c, keyId, badRecord);
     const t = now();
-    const { revokedAt, expiresAt } = record;
+    const revokedAt = fields.revokedAt as ApiKeyRecord["revokedAt"];
+    const expiresAt = fields.expiresAt as ApiKeyRecord["expiresAt"];
     // A date that cannot be read counts as already passed: fail closed.
     if (revokedAt !== null && revokedAt !== undefined && !(toMs(revokedAt) > t)) {
       throw fail(c, "api_key_revoked", "api_key", { key_id: keyId });
@@ -480,14 +511,13 @@ export function authenticate(
     if (expiresAt !== null && expiresAt !== undefined && !(toMs(expiresAt) > t)) {
       throw fail(c, "api_key_expired", "api_key", { key_id: keyId });
     }
+    const scopes = fields.scopes as ApiKeyRecord["scopes"];
     return {
       kind: "api_key",
       keyId,
-      orgId: record.orgId,
-      role: record.role,
-      scopes: record.scopes === undefined || record.scopes === null
-        ? EMPTY
-        : Object.freeze([...record.scopes]),
+      orgId: fields.orgId as string,
+      role: fields.role as string,
+      scopes: scopes === undefined || scopes === null ? EMPTY : Object.freeze([...scopes]),
     };
   }
 

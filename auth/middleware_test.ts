@@ -45,6 +45,8 @@ const records = new Map<string, ApiKeyRecord>([
   [expired.id, { hash: expired.hash, orgId: "acme", role: "org_user", expiresAt: T0 - 1 }],
 ]);
 
+const B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 function b64url(value: string | Uint8Array): string {
   const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
   return btoa(String.fromCharCode(...bytes)).replace(/=+$/, "").replace(/\+/g, "-").replace(
@@ -243,8 +245,10 @@ test("authenticate() rejects the attack corpus with 401 problems, never 500", as
       }`,
     }, "token_invalid"],
     [
+      // Cut to a whole number of base64url quads (342 - 14 = 328 characters), so that what is
+      // left is well formed and only the signature is wrong.
       "truncated token",
-      { authorization: `Bearer ${good.accessToken.slice(0, -12)}` },
+      { authorization: `Bearer ${good.accessToken.slice(0, -14)}` },
       "token_invalid",
     ],
     ["two-part token", { authorization: `Bearer ${header}.${payload}` }, "token_malformed"],
@@ -269,6 +273,12 @@ test("authenticate() rejects the attack corpus with 401 problems, never 500", as
     }, "token_malformed"],
     ["token with a vertical tab after it", {
       authorization: `Bearer ${good.accessToken}\v=`,
+    }, "token_malformed"],
+    // The signature's last character with its unused low bits set: the same bytes once decoded.
+    ["signature spelled another way", {
+      authorization: `Bearer ${good.accessToken.slice(0, -1)}${
+        B64URL_ALPHABET[B64URL_ALPHABET.indexOf(good.accessToken.at(-1)!) + 1]
+      }`,
     }, "token_malformed"],
     ["JWT in X-API-Key", { "x-api-key": good.accessToken }, "api_key_malformed"],
     ["API key with a bad checksum", { "x-api-key": badChecksum }, "api_key_malformed"],
@@ -590,6 +600,24 @@ test("authenticate() answers 503 api_key_store_failed for a malformed stored rec
     ["scopes a string", { ...base, scopes: "use_api" }],
     ["scopes with a number", { ...base, scopes: ["use_api", 7] }],
     ["record not an object", "acme" as unknown as Record<string, unknown>],
+    ["scopes with a hole", { ...base, scopes: [, "use_api"] }],
+    ["revokedAt a bigint", { ...base, revokedAt: 1n }], // an int8 column read as BigInt
+    ["expiresAt a symbol", { ...base, expiresAt: Symbol("never") }],
+    ["revokedAt an object", { ...base, revokedAt: {} }],
+    ["a getter that throws", {
+      ...base,
+      get orgId(): string {
+        throw new Error("connection reset");
+      },
+    }],
+    [
+      "a revoked Proxy",
+      (() => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      })(),
+    ],
   ];
   for (const [label, record] of bad) {
     const errors: Record<string, unknown>[] = [];

@@ -413,3 +413,60 @@ test("revoke() keeps a token revoked until expiresAt plus clockTolerance", async
   c.advance(1);
   await assert.rejects(verifier.verifyAccessToken(accessToken), { code: "token_expired" });
 });
+
+test("revoke() keeps a token with a fractional exp revoked for as long as it verifies", async () => {
+  // NumericDate may be fractional (RFC 7519), as from another issuer: jose accepts such a token
+  // until the whole second after exp + clockTolerance, so the entry must last that long too.
+  const c = clock();
+  const store = createMemoryTokenStore({ now: c.now });
+  const verifier = createTokenVerifier({ ...BASE, keys: [esPublic], now: c.now, store });
+  const exp = T0 / 1000 + 60.5;
+  const token = await new SignJWT({ org_id: "acme", role: "org_user" })
+    .setProtectedHeader({ alg: "ES256", kid: "es-1", typ: "at+jwt" })
+    .setIssuer(BASE.issuer).setAudience(BASE.audience).setSubject("u1")
+    .setIssuedAt(T0 / 1000).setExpirationTime(exp).setJti("frac-1")
+    .sign(es.privateKey);
+  const claims = await verifier.verifyAccessToken(token);
+  assert.equal(claims.exp, exp);
+  await verifier.revoke(claims.jti, claims.exp * 1000);
+  c.advance(65_999); // exp + 5 s has passed, but jose compares whole seconds: still verifies
+  await assert.rejects(verifier.verifyAccessToken(token), { code: "token_revoked" });
+  c.advance(1);
+  await assert.rejects(verifier.verifyAccessToken(token), { code: "token_expired" });
+});
+
+test("verifyAccessToken() refuses another spelling of the signature's last character before the cache", async () => {
+  // base64url decoders ignore the unused low bits of the last character, so an HS256 signature
+  // (43 characters, 2 unused bits) has 4 spellings and an ES256 one (86, 4 unused bits) 16.
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const c = clock();
+  const hs = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k1", now: c.now });
+  const es256 = createTokenIssuer({ ...BASE, privateKey: es.privateKey, kid: "es-1", now: c.now });
+  for (
+    const [issuer, verifier] of [
+      [hs, createTokenVerifier({ ...BASE, secret: SECRET, now: c.now })],
+      [es256, createTokenVerifier({ ...BASE, keys: [esPublic], now: c.now })],
+    ] as const
+  ) {
+    const { accessToken, refreshToken } = await issuer.generateTokenPair(subject);
+    let accepted = 0;
+    for (const char of alphabet) {
+      const variant = accessToken.slice(0, -1) + char;
+      try {
+        await verifier.verifyAccessToken(variant);
+        accepted++;
+      } catch (error) {
+        const code = (error as { code: string }).code;
+        assert.ok(code === "token_malformed" || code === "token_invalid", code);
+      }
+    }
+    assert.equal(accepted, 1, `${issuer.algorithm}: only the token as issued verifies`);
+    assert.equal(verifier.cached, 1, `${issuer.algorithm}: one cache entry`);
+    const unused = accessToken.slice(0, -1) +
+      alphabet[alphabet.indexOf(accessToken.at(-1)!) + 1];
+    await assert.rejects(verifier.verifyAccessToken(unused), { code: "token_malformed" });
+    const refreshVariant = refreshToken.slice(0, -1) +
+      alphabet[alphabet.indexOf(refreshToken.at(-1)!) + 1];
+    await assert.rejects(verifier.verifyRefreshToken(refreshVariant), { code: "token_malformed" });
+  }
+});

@@ -21,15 +21,27 @@ export interface OpenSettings {
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /**
+ * `server` without its scheme, split at its last `@`: the credentials (`user[:password]` or a
+ * token; `undefined` when there are none) and the rest. The last `@`, not the end of a URL
+ * authority: a password written with an unencoded `/`, `?` or `#` would otherwise be taken for
+ * a path, and half of it shown as the host.
+ */
+function splitCredentials(server: string): { credentials: string | undefined; rest: string } {
+  const rest = server.trim().replace(SCHEME, "");
+  const at = rest.lastIndexOf("@");
+  return at < 0
+    ? { credentials: undefined, rest }
+    : { credentials: rest.slice(0, at), rest: rest.slice(at + 1) };
+}
+
+/**
  * `server` as `host:port`, without its scheme, credentials, path or query: what a message or a
  * log line may show. The port defaults to 4222 as in the client.
  */
 export function describeServer(server: string): string {
-  let rest = server.trim().replace(SCHEME, "");
+  let rest = splitCredentials(server).rest;
   const end = rest.search(/[/?#]/);
   if (end >= 0) rest = rest.slice(0, end);
-  const at = rest.lastIndexOf("@");
-  if (at >= 0) rest = rest.slice(at + 1);
   if (rest === "") return "(empty)";
   const bracketed = rest.startsWith("[");
   const hasPort = bracketed ? /\]:\d+$/.test(rest) : /^[^:]*:\d+$/.test(rest);
@@ -38,17 +50,49 @@ export function describeServer(server: string): string {
   return bracketed || !rest.includes(":") ? `${rest}:4222` : `[${rest}]:4222`;
 }
 
-/** Removes every `user[:password]@` part of `servers` from `text`. */
-function scrub(text: string, servers: readonly string[]): string {
-  let clean = text;
+/**
+ * The texts an error about `servers` must not show: each server's credentials, its password
+ * (or token) alone, each as written, percent-decoded and percent-encoded; longest first.
+ */
+function secretsOf(servers: readonly string[]): string[] {
+  const secrets = new Set<string>();
   for (const server of servers) {
-    const rest = server.trim().replace(SCHEME, "");
-    const end = rest.search(/[/?#]/);
-    const authority = end >= 0 ? rest.slice(0, end) : rest;
-    const at = authority.lastIndexOf("@");
-    if (at > 0) clean = clean.replaceAll(authority.slice(0, at), "***");
+    const { credentials } = splitCredentials(server);
+    if (credentials === undefined || credentials === "") continue;
+    const colon = credentials.indexOf(":");
+    for (const part of [credentials, credentials.slice(colon + 1)]) {
+      if (part.length < 3) continue; // too short to be a secret, and would garble the text
+      secrets.add(part);
+      secrets.add(encodeURIComponent(part));
+      try {
+        secrets.add(decodeURIComponent(part));
+      } catch {
+        // not percent-encoded
+      }
+    }
   }
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every one of `secrets` replaced by `***`. */
+function scrub(text: string, secrets: readonly string[]): string {
+  let clean = text;
+  for (const secret of secrets) clean = clean.replaceAll(secret, "***");
   return clean;
+}
+
+/**
+ * The cause to attach: the client's error itself when no server carries credentials; otherwise
+ * a copy of its name and scrubbed message only. The original may hold the URL anywhere — in its
+ * message, its stack, or a property such as Node's `input` of an invalid URL.
+ */
+function safeCause(error: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0 || error === undefined) return error;
+  const copy = new Error(
+    scrub(error instanceof Error ? error.message : `thrown value: ${String(error)}`, secrets),
+  );
+  if (error instanceof Error) copy.name = error.name;
+  return copy;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -71,6 +115,7 @@ export async function openConnection(
 ): Promise<NatsConnection> {
   const { connectTimeout, reconnectWait, logger } = settings;
   const target = servers.map(describeServer).join(", ");
+  const secrets = secretsOf(servers);
   const started = performance.now();
   const deadline = started + connectTimeout;
   let last: unknown;
@@ -110,18 +155,18 @@ export async function openConnection(
       target,
       attempt,
       delay_ms: delay,
-      error: scrub(describeError(last), servers),
+      error: scrub(describeError(last), secrets),
     });
     await sleep(delay);
     if (performance.now() >= deadline) break;
   }
   const reason = last === undefined
     ? "no answer"
-    : `last error: ${scrub(describeError(last), servers)}`;
+    : `last error: ${scrub(describeError(last), secrets)}`;
   throw new EventError(
     `Cannot connect event bus: NATS at ${target} unreachable after ${attempt} attempt${
       attempt === 1 ? "" : "s"
     } in ${Math.round(performance.now() - started)} ms (connectTimeout): ${reason}`,
-    { code: "connect_failed", cause: last },
+    { code: "connect_failed", cause: safeCause(last, secrets) },
   );
 }

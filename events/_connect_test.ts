@@ -13,3 +13,10 @@ test("describeServer() keeps host:port and drops scheme, credentials, path and q
   assert.equal(describeServer("::1"), "[::1]:4222");
   assert.equal(describeServer("nats://user:pass@"), "(empty)");
 });
+
+test("describeServer() drops a password that holds an unencoded /, ? or #", () => {
+  assert.equal(describeServer("nats://alice:pa/ss@nats.internal:4222"), "nats.internal:4222");
+  assert.equal(describeServer("nats://alice:pa?ss@nats.internal"), "nats.internal:4222");
+  assert.equal(describeServer("alice:pa#ss@10.0.0.5:4223"), "10.0.0.5:4223");
+  assert.equal(describeServer("tls://t/o?k#en@[::1]:4222/x"), "[::1]:4222");
+});

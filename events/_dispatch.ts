@@ -115,9 +115,9 @@ async function deadLetter<T>(
 }
 
 /**
- * Processes one delivery: parse, validate, deduplicate, run the handler inside the event's
- * logging context (bounded by `handlerTimeout`), then ack, nak with backoff or dead-letter.
- * Never throws.
+ * Processes one delivery: parse, then validate, deduplicate and run the handler inside the
+ * event's logging context (the three bounded together by `handlerTimeout`), then ack, nak with
+ * backoff or dead-letter. Never throws.
  */
 export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>): Promise<void> {
   const { logger, options } = target;
@@ -139,19 +139,6 @@ export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>)
   } catch (error) {
     return await deadLetter(delivery, target, id, "invalid_payload", error);
   }
-  if (options.schema !== undefined) {
-    let result: Awaited<ReturnType<typeof validate<T>>>;
-    try {
-      result = await validate(options.schema, payload);
-    } catch (error) {
-      result = { ok: false, issues: [describeError(error)] };
-    }
-    if (!result.ok) {
-      const error = new Error(`Payload does not match the schema: ${result.issues.join("; ")}`);
-      return await deadLetter(delivery, target, id, "schema_violation", error);
-    }
-    payload = result.value;
-  }
   const controller = new AbortController();
   const meta = metaFromHeaders(
     headers,
@@ -163,7 +150,11 @@ export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>)
   );
   await runWithContext(contextFromHeaders(headers), async () => {
     const started = performance.now();
-    const outcome = await runHandler(target, payload as T, meta, controller);
+    const outcome = await runHandler(target, payload, meta, controller);
+    if (outcome.kind === "invalid") {
+      const error = new Error(`Payload does not match the schema: ${outcome.issues.join("; ")}`);
+      return await deadLetter(delivery, target, id, "schema_violation", error);
+    }
     if (outcome.kind === "skipped" || outcome.kind === "handled") {
       delivery.ack();
       if (!debug) return;
@@ -206,19 +197,21 @@ export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>)
 
 /** How a handler run ended. */
 type Outcome =
+  | { readonly kind: "invalid"; readonly issues: readonly string[] }
   | { readonly kind: "handled" }
   | { readonly kind: "skipped"; readonly key: string }
   | { readonly kind: "failed"; readonly error: unknown }
   | { readonly kind: "timed_out"; readonly error: Error };
 
 /**
- * Runs the idempotency check and the handler, bounded by `handlerTimeout`. At the timeout it
- * aborts `meta.signal` and resolves `timed_out`; what the handler does afterwards is ignored
- * (its key is not recorded, its result and its error are dropped).
+ * Runs the schema validation (which may be asynchronous), the idempotency check and the
+ * handler, bounded together by `handlerTimeout`. At the timeout it aborts `meta.signal` and
+ * resolves `timed_out`; what happens afterwards is ignored (the key is not recorded, a result
+ * or an error is dropped).
  */
 function runHandler<T>(
   target: DispatchTarget<T>,
-  payload: T,
+  parsed: unknown,
   meta: EventMeta,
   controller: AbortController,
 ): Promise<Outcome> {
@@ -226,6 +219,17 @@ function runHandler<T>(
   let expired = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const work = (async (): Promise<Outcome> => {
+    let payload = parsed as T;
+    if (options.schema !== undefined) {
+      let result: Awaited<ReturnType<typeof validate<T>>>;
+      try {
+        result = await validate(options.schema, parsed);
+      } catch (error) {
+        result = { ok: false, issues: [describeError(error)] };
+      }
+      if (!result.ok) return { kind: "invalid", issues: result.issues };
+      payload = result.value;
+    }
     let key: string | undefined;
     if (options.idempotency !== undefined) {
       key = `${options.durable}:${options.idempotency.key(payload, meta)}`;

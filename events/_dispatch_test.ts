@@ -126,6 +126,58 @@ test("dispatch() acks a handler that finishes within handlerTimeout and aborts n
   assert.equal(signal?.aborted, false);
 });
 
+test("dispatch() bounds an asynchronous schema that never settles by handlerTimeout", async () => {
+  let called = false;
+  let validations = 0;
+  const hanging = {
+    "~standard": {
+      version: 1 as const,
+      vendor: "test",
+      validate: (): Promise<never> => {
+        validations++;
+        return new Promise<never>(() => {});
+      },
+    },
+  };
+  const calls: string[] = [];
+  const dead: string[] = [];
+  const { target: t, lines } = target(
+    () => {
+      called = true;
+    },
+    { durable: "d", handlerTimeout: 20, backoff: [100], maxDeliver: 2, schema: hanging },
+    dead,
+  );
+  await dispatch(recordingDelivery(1, calls), t);
+  assert.deepEqual(calls, ["nak 100"], "the slot is freed and the event retried");
+  assert.ok(lines.some((l) => l["message"] === "Event handler timed out: will retry"));
+  await dispatch(recordingDelivery(2, calls), t);
+  assert.deepEqual(calls, ["nak 100", "term"]);
+  assert.deepEqual(dead, ["dlq.job.run handler_timeout"]);
+  assert.equal(validations, 2);
+  assert.equal(called, false);
+});
+
+test("dispatch() still dead-letters a schema violation at once", async () => {
+  const calls: string[] = [];
+  const dead: string[] = [];
+  const refusing = {
+    "~standard": {
+      version: 1 as const,
+      vendor: "test",
+      validate: () => Promise.resolve({ issues: [{ message: "n must be a string", path: ["n"] }] }),
+    },
+  };
+  const { target: t } = target(() => {}, {
+    durable: "d",
+    handlerTimeout: 1000,
+    schema: refusing,
+  }, dead);
+  await dispatch(recordingDelivery(1, calls), t);
+  assert.deepEqual(calls, ["term"]);
+  assert.deepEqual(dead, ["dlq.job.run schema_violation"]);
+});
+
 test("resolveSubscribe() sets handlerTimeout a tenth below ackWait by default and checks it", () => {
   const handler = (): void => {};
   const store = createMemoryIdempotencyStore();

@@ -75,12 +75,13 @@ export function encodePayload(payload: unknown, subject: string, action: string)
       { code: "invalid_payload", subject },
     );
   }
-  // JSON writes NaN and ±Infinity as null: look for them only when the JSON has a null.
+  // JSON writes NaN, ±Infinity and an invalid Date as null: look for them only when the JSON
+  // has a null.
   if (json.includes("null")) {
-    const path = nonFinitePath(payload);
-    if (path !== undefined) {
+    const found = nonFinitePath(payload);
+    if (found !== undefined) {
       throw new EventError(
-        `${action} to "${subject}": the payload cannot be written as JSON: a number that is not finite (JSON would store null) at ${path}`,
+        `${action} to "${subject}": the payload cannot be written as JSON: ${found.what} (JSON would store null) at ${found.path}`,
         { code: "invalid_payload", subject },
       );
     }
@@ -91,13 +92,14 @@ export function encodePayload(payload: unknown, subject: string, action: string)
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /**
- * The JSON path (`$.items[2].price`) of the first `NaN` or `±Infinity` that `JSON.stringify`
- * would write as `null`, or `undefined`. It walks with `JSON.stringify` itself, so `toJSON`,
- * skipped properties and boxed numbers count exactly as they do when the payload is written.
+ * The JSON path (`$.items[2].price`) of the first `NaN`, `±Infinity` or invalid `Date` that
+ * `JSON.stringify` would write as `null`, and what it is; or `undefined`. It walks with
+ * `JSON.stringify` itself, so `toJSON`, skipped properties and boxed numbers count exactly as
+ * they do when the payload is written.
  */
-export function nonFinitePath(payload: unknown): string | undefined {
+export function nonFinitePath(payload: unknown): { path: string; what: string } | undefined {
   const paths = new WeakMap<object, string>();
-  let found: string | undefined;
+  let found: { path: string; what: string } | undefined;
   try {
     JSON.stringify(payload, function (this: unknown, key: string, value: unknown): unknown {
       if (found !== undefined) return undefined;
@@ -111,7 +113,13 @@ export function nonFinitePath(payload: unknown): string | undefined {
         : `${parent}[${JSON.stringify(key)}]`;
       const number = value instanceof Number ? value.valueOf() : value;
       if (typeof number === "number" && !Number.isFinite(number)) {
-        found = path;
+        found = { path, what: "a number that is not finite" };
+        return undefined;
+      }
+      // What toJSON was called on: an invalid Date writes itself as null.
+      const original = (this as Record<string, unknown>)[key];
+      if (value === null && original instanceof Date && Number.isNaN(original.getTime())) {
+        found = { path, what: "an invalid Date" };
         return undefined;
       }
       if (typeof value === "object" && value !== null) paths.set(value, path);

@@ -188,6 +188,42 @@ test(
 );
 
 test(
+  "connectEvents() keeps a password with an unencoded /, ? or # out of connect_failed, its cause and the logs",
+  { timeout: 20_000 },
+  async () => {
+    const port = await freePort();
+    for (const password of ["s3cret/pass", "s3cret?pass", "s3cret#pass"]) {
+      const { logger, lines } = captureLogger();
+      await assert.rejects(
+        connectEvents({
+          servers: `nats://bob:${password}@127.0.0.1:${port}`,
+          logger,
+          connectTimeout: 300,
+          reconnectWait: 100,
+        }),
+        (error: unknown) => {
+          assert.ok(error instanceof EventError, String(error));
+          assert.equal(error.code, "connect_failed");
+          // The client cannot parse such a URL; whatever it said, the host is all that shows.
+          assert.match(error.message, new RegExp(`NATS at 127\\.0\\.0\\.1:${port} unreachable`));
+          const cause = error.cause as Error;
+          const everything = [
+            error.message,
+            error.stack,
+            cause?.message,
+            cause?.stack,
+            JSON.stringify(cause, Object.getOwnPropertyNames(cause ?? {})),
+            JSON.stringify(lines),
+          ].join("\n");
+          assert.doesNotMatch(everything, /s3cret|bob:/, password);
+          return true;
+        },
+      );
+    }
+  },
+);
+
+test(
   "publish() refuses a subject no stream covers with no_stream before anything is sent",
   { timeout: 30_000 },
   async (t) => {

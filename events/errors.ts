@@ -6,7 +6,8 @@
  * - `invalid_header`: a header name that is not an HTTP token, a value with CR/LF, or a reserved
  *   name (`ce-*`, `nats-*`, `content-type`).
  * - `invalid_payload`: the payload cannot be written as JSON (`undefined`, a `bigint`, a cycle,
- *   or `NaN` / `±Infinity`, which JSON would turn into `null`; the message names its JSON path).
+ *   or `NaN`, `±Infinity` or an invalid `Date`, which JSON would turn into `null`; the message names
+ *   its JSON path).
  * - `payload_too_large`: headers and body exceed the server's `max_payload`.
  * - `schema_violation`: the payload does not match the given schema.
  * - `no_stream`: no JetStream stream covers the subject (checked before anything is sent).

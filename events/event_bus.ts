@@ -355,7 +355,8 @@ export interface SubscribeOptions<T> {
   /** Deliveries before a failing event goes to the dead-letter queue. @default {5} */
   readonly maxDeliver?: number | undefined;
   /**
-   * Milliseconds a handler may run. Past it, `meta.signal` aborts, the event is redelivered with
+   * Milliseconds a handler may run, an asynchronous `schema` and the idempotency check of the
+   * same delivery included. Past it, `meta.signal` aborts, the event is redelivered with
    * backoff (or dead-lettered on its `maxDeliver`-th delivery), a warning is logged and the
    * concurrency slot is freed; whatever the handler does later is ignored. Keep it below
    * `ackWait`, or the server redelivers the event while the handler still runs.

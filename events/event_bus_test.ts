@@ -535,7 +535,7 @@ behaviour("publish() to a subject no stream covers rejects with no_stream", asyn
 });
 
 behaviour(
-  "publish() refuses NaN and ±Infinity with invalid_payload naming the JSON path, never the value",
+  "publish() refuses NaN, ±Infinity and an invalid Date with invalid_payload naming the JSON path, never the value",
   async (f) => {
     const cases: [unknown, string][] = [
       [NaN, "$"],
@@ -545,6 +545,8 @@ behaviour(
       [{ "odd key": { v: new Number(NaN) } }, '$["odd key"].v'],
       [{ nested: { toJSON: () => ({ x: NaN }) } }, "$.nested.x"],
       [{ ok: null, later: { bad: Number.POSITIVE_INFINITY } }, "$.later.bad"],
+      [{ at: new Date(NaN) }, "$.at"], // an invalid Date writes itself as null too
+      [[new Date("not a date")], "$[0]"],
     ];
     for (const [payload, path] of cases) {
       await assert.rejects(f.bus.publish(f.subject("num"), payload), (error: unknown) => {
@@ -559,9 +561,9 @@ behaviour(
     assert.equal(result?.ok === false && (result.error as EventError).code, "invalid_payload");
     const seen: unknown[] = [];
     await f.bus.subscribe(f.subject("num"), (p) => void seen.push(p), { durable: "nums" });
-    await f.bus.publish(f.subject("num"), { a: null, b: [null], c: 1.5 });
+    await f.bus.publish(f.subject("num"), { a: null, b: [null], c: 1.5, d: new Date(0) });
     await waitFor(() => seen.length === 1, 5000, "the event with real nulls");
-    assert.deepEqual(seen, [{ a: null, b: [null], c: 1.5 }]);
+    assert.deepEqual(seen, [{ a: null, b: [null], c: 1.5, d: "1970-01-01T00:00:00.000Z" }]);
   },
 );
 
