@@ -3,7 +3,7 @@ import { ConfigError, type ConfigIssue, ConfigParseError } from "./errors.ts";
 import { type DotenvWarning, parseDotenvEntries } from "./dotenv.ts";
 import { type FlatEntry, parseConfigFile, toEnvKey } from "./_files.ts";
 import { coerce, fieldKind, isMarkedSecret, shapeOf, UNSAFE_KEYS } from "./_schema.ts";
-import { maskCredentials, maskValue, REDACTED } from "./_mask.ts";
+import { isSecretName, maskCredentials, maskValue, REDACTED } from "./_mask.ts";
 import { listDirectory, processEnv, readFileFromDisk } from "./_read.ts";
 import { type WarningSink, warningSink } from "./_warnings.ts";
 
@@ -213,7 +213,8 @@ export interface ConfigExplanation {
   readonly layers: readonly ConfigSource[];
 }
 
-const SECRET_RE = /SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY/i;
+/** Secret keys besides those `isSecretName` knows (`PWD`, `PASSWD`, `APIKEY`, `ACCESS_KEY`, …). */
+const SECRET_RE = /SECRET|PASSWORD|TOKEN|PRIVATE_KEY|API_KEY|(?:^|_)PASS(?:_|$)/i;
 const ENV_KEY_RE = /^[A-Z][A-Z0-9_]*$/;
 const ENVIRONMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const INT_RE = /^-?\d+$/;
@@ -889,7 +890,7 @@ async function assemble<S extends z.ZodObject>(
   const extraSecrets = new Set((options.secrets ?? []).map(normaliseKey));
   const markedSecret = new Set(keys.filter((key) => isMarkedSecret(shape[key])));
   const secret = (key: string): boolean =>
-    SECRET_RE.test(key) || extraSecrets.has(key) || markedSecret.has(key);
+    SECRET_RE.test(key) || isSecretName(key) || extraSecrets.has(key) || markedSecret.has(key);
   return new Config(values, environment, origins, secret, warnings);
 }
 

@@ -409,6 +409,30 @@ test("Config getters read dotted keys and convert like Viper", async () => {
   assert.throws(() => config.getString("missing.key"), /MISSING_KEY: it is not set/);
 });
 
+test("Config.explain() and toJSON() redact keys named like nested secrets: PASS, PWD, PASSWD, APIKEY", async () => {
+  const names = ["SMTP_PASS", "DB_PWD", "REDIS_PASSWD", "MAPS_APIKEY", "AWS_SECRET_ACCESS_KEY"];
+  const shape: Record<string, z.ZodString> = {};
+  const source: Record<string, string> = {};
+  names.forEach((name, i) => {
+    shape[name] = z.string();
+    source[name] = `s3cret-${i}`;
+  });
+  const config = await loadConfig(z.object({ ...shape, PASSENGER_LIMIT: z.string() }), {
+    ...quiet,
+    dir: null,
+    source: { ...source, PASSENGER_LIMIT: "12" },
+  });
+  for (const name of names) {
+    assert.deepEqual(
+      [config.explain(name)?.secret, config.explain(name)?.value],
+      [true, "[REDACTED]"],
+      name,
+    );
+  }
+  assert.ok(!JSON.stringify(config).includes("s3cret"), JSON.stringify(config));
+  assert.equal(config.explain("PASSENGER_LIMIT")?.value, "12", "PASS must be a whole segment");
+});
+
 test("Config.explain() and toJSON() redact secrets and URL passwords", async () => {
   const schema = z.object({
     DB_PASSWORD: z.string(),

@@ -449,8 +449,9 @@ export class AppError extends Error {
  * ```
  */
 export function isAppError(value: unknown): value is AppError {
-  if (value instanceof AppError) return true;
   try {
+    // Inside the try: `instanceof` runs a proxy's getPrototypeOf trap, which may throw.
+    if (value instanceof AppError) return true;
     return typeof value === "object" && value !== null &&
       (value as Record<symbol, unknown>)[BRAND] === true;
   } catch {

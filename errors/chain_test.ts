@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { errorChain, rootCause, toAppError, wrap } from "./chain.ts";
-import { AppError } from "./app_error.ts";
+import { AppError, isAppError } from "./app_error.ts";
 import { notFound, unauthorized } from "./http_errors.ts";
 
 test("errorChain() lists an error, its aggregated errors and its causes, depth first", () => {
@@ -97,5 +97,25 @@ test("toAppError() passes AppErrors through and wraps everything else in a 500",
     assert.ok(converted instanceof AppError);
     assert.equal(converted.status, 500);
     assert.equal(converted.cause, value);
+  }
+});
+
+test("isAppError(), toAppError() and wrap() accept proxies whose traps throw", () => {
+  const revoked = Proxy.revocable(new Error("x"), {});
+  revoked.revoke();
+  const trapped = new Proxy(new Error("x"), {
+    getPrototypeOf: () => {
+      throw new Error("trap");
+    },
+  });
+  for (const [label, value] of [["revoked", revoked.proxy], ["getPrototypeOf", trapped]]) {
+    assert.equal(isAppError(value), false, label);
+    const converted = toAppError(value);
+    assert.equal(converted.status, 500, label);
+    assert.equal(converted.message, "Unexpected non-error value thrown", label);
+    assert.equal(converted.cause, value, label);
+    const wrapped = wrap(value, "Cannot load orgs");
+    assert.equal(wrapped.status, 500, label);
+    assert.equal(wrapped.cause, value, label);
   }
 });

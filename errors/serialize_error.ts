@@ -1,5 +1,6 @@
-import { truncate } from "./_json.ts";
+import { stringifyOr, truncate } from "./_json.ts";
 import { isAggregate, read } from "./_inspect.ts";
+import { isAppError } from "./app_error.ts";
 
 /**
  * A log-safe plain-object view of an error and its chain.
@@ -22,6 +23,12 @@ export interface SerializedError {
   code?: string | number;
   /** The HTTP status, for errors that carry one. */
   status?: number;
+  /**
+   * An {@linkcode AppError}'s extension members, also those a 5xx keeps from clients;
+   * `"[Truncated]"` when their JSON is longer than `maxStringLength`, `"[Unserializable]"` when
+   * JSON cannot hold them.
+   */
+  extensions?: Record<string, unknown> | string;
   /** The stack trace (cut to `maxStringLength`). */
   stack?: string;
   /** The cause, serialised; `"[Circular]"` when it was already seen, `"[Truncated]"` past `maxDepth`. */
@@ -69,11 +76,30 @@ function primitiveText(value: unknown): string {
   }
 }
 
+/** A JSON-safe copy of an AppError's extensions, or `undefined` when it has none. */
+function extensionsOf(
+  error: object,
+  maxString: number,
+): Record<string, unknown> | string | undefined {
+  const extensions = read(error, "extensions");
+  try {
+    if (typeof extensions !== "object" || extensions === null) return undefined;
+    if (Object.keys(extensions).length === 0) return undefined;
+  } catch {
+    return "[Unserializable]";
+  }
+  const json = stringifyOr(extensions, () => "[Unserializable]");
+  if (json.length > maxString) return "[Truncated]";
+  const copy: unknown = JSON.parse(json);
+  return typeof copy === "object" && copy !== null ? copy as Record<string, unknown> : String(copy);
+}
+
 /**
  * Turns an error (or any thrown value) into a plain object for a log line: type, message,
- * code, status, stack, and the whole `cause` chain including `AggregateError.errors`. It never
- * throws — not on circular causes, throwing getters or thrown non-Error values — and copies no
- * other properties, so driver errors that carry row values leak none of them.
+ * code, status, an {@linkcode AppError}'s `extensions` (a 5xx's included, which clients never
+ * see), stack, and the whole `cause` chain including `AggregateError.errors`. It never throws —
+ * not on circular causes, throwing getters or thrown non-Error values — and copies no other
+ * properties, so driver errors that carry row values leak none of them.
  *
  * @param error Anything that was thrown.
  * @param options Depth and length limits.
@@ -92,6 +118,16 @@ function primitiveText(value: unknown): string {
  *   message: "Cannot load user",
  *   cause: { type: "Error", message: "connect ECONNREFUSED", code: "ECONNREFUSED" },
  * });
+ * ```
+ *
+ * @example A 5xx's extensions reach the logs, not the client
+ * ```ts
+ * import { serializeError, serviceUnavailable } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const error = serviceUnavailable("Pool exhausted", { extensions: { pool_max: 25 } });
+ * assert.equal(error.toProblem()["pool_max"], undefined);
+ * assert.deepEqual(serializeError(error, { stack: false }).extensions, { pool_max: 25 });
  * ```
  */
 export function serializeError(
@@ -123,6 +159,10 @@ export function serializeError(
     else if (typeof code === "number" && Number.isFinite(code)) out.code = code;
     const status = read(value, "status");
     if (typeof status === "number" && Number.isInteger(status)) out.status = status;
+    if (isAppError(value)) {
+      const extensions = extensionsOf(value, maxString);
+      if (extensions !== undefined) out.extensions = extensions;
+    }
     if (withStack) {
       const stack = read(value, "stack");
       if (typeof stack === "string") out.stack = truncate(stack, maxString);

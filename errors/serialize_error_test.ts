@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serializeError } from "./serialize_error.ts";
-import { conflict } from "./http_errors.ts";
+import { type SerializedError, serializeError } from "./serialize_error.ts";
+import { conflict, notFound, serviceUnavailable } from "./http_errors.ts";
+import { AppError } from "./app_error.ts";
 
 test("serializeError() writes type, message, code, status, stack and the cause chain", () => {
   const root = Object.assign(new Error("duplicate key"), {
@@ -83,4 +84,32 @@ test("serializeError() cuts huge messages and stacks", () => {
   const out = serializeError(new Error("y".repeat(1_000_000)), { maxStringLength: 100 });
   assert.equal(out.message.length, 100);
   assert.ok((out.stack ?? "").length <= 100);
+});
+
+test("serializeError() keeps an AppError's extensions for the logs, a 5xx's included", () => {
+  const hidden = serviceUnavailable("Pool exhausted", {
+    extensions: { pool_max: 25, host: "db-1", big: 10n },
+  });
+  assert.equal(hidden.toProblem()["pool_max"], undefined, "not sent to the client");
+  const out = serializeError(new Error("Cannot list orgs", { cause: hidden }), { stack: false });
+  assert.deepEqual((out.cause as SerializedError).extensions, {
+    pool_max: 25,
+    host: "db-1",
+    big: "10",
+  });
+  assert.equal(serializeError(notFound("x"), { stack: false }).extensions, undefined, "none");
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  assert.equal(
+    serializeError(new AppError("x", { extensions: { circular } })).extensions,
+    "[Unserializable]",
+  );
+  assert.equal(
+    serializeError(new AppError("x", { extensions: { long: "x".repeat(100) } }), {
+      maxStringLength: 50,
+    }).extensions,
+    "[Truncated]",
+  );
+  const plain = Object.assign(new Error("row"), { extensions: { email: "a@b.example" } });
+  assert.equal(serializeError(plain).extensions, undefined, "only AppErrors' extensions");
 });

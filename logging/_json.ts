@@ -1,8 +1,11 @@
 // Hand-built JSON for log lines: never throws, redacts by key, handles what JSON.stringify
 // cannot (BigInt, Map, Set, typed arrays, cycles, throwing getters, lone surrogates).
 import { serializeError } from "@plinth/errors";
-import { REDACTED } from "./redact.ts";
-import { maskUrlPasswords } from "./_secret_keys.ts";
+import { DEFAULT_REDACT_KEYS, QUERY_REDACT_KEYS, REDACTED } from "./redact.ts";
+import { maskUrlPasswords, secretKeyMatcher } from "./_secret_keys.ts";
+
+/** Query parameters of URLs inside strings that are masked when no logger's keys apply. */
+const isDefaultSecretParam = secretKeyMatcher([...DEFAULT_REDACT_KEYS, ...QUERY_REDACT_KEYS]);
 
 /** Deepest nesting written; deeper objects become `"[Truncated]"`. */
 export const MAX_DEPTH = 10;
@@ -72,11 +75,24 @@ function harmless(value: unknown): boolean {
 /** Serialises field values to JSON text with one logger's redaction rules. */
 export class Serializer {
   readonly #isSecret: (key: string) => boolean;
+  readonly #isSecretParam: (name: string) => boolean;
   readonly #keys = new Map<string, KeyInfo>();
 
-  /** `isSecret` tells which keys' values are replaced by `"[REDACTED]"`. */
-  constructor(isSecret: (key: string) => boolean) {
+  /**
+   * `isSecret` tells which keys' values are replaced by `"[REDACTED]"`, `isSecretParam` which
+   * query parameters of URLs inside strings are.
+   */
+  constructor(
+    isSecret: (key: string) => boolean,
+    isSecretParam: (name: string) => boolean = isDefaultSecretParam,
+  ) {
     this.#isSecret = isSecret;
+    this.#isSecretParam = isSecretParam;
+  }
+
+  /** `text` with the credentials of the URLs in it masked. */
+  mask(text: string): string {
+    return maskUrlPasswords(text, this.#isSecretParam);
   }
 
   /** The cached prefix and redaction flag of `key`. */
@@ -106,7 +122,7 @@ export class Serializer {
   value(value: unknown, depth: number, stack: unknown[] | undefined): string | undefined {
     switch (typeof value) {
       case "string":
-        return quote(maskUrlPasswords(value));
+        return quote(this.mask(value));
       case "number":
         return Number.isFinite(value) ? `${value}` : `"${value}"`;
       case "boolean":

@@ -32,7 +32,8 @@ export interface LogContext {
  * @param fields The fields to add (plain object; `undefined` values are ignored).
  * @param fn The code to run.
  * @returns What `fn` returns (its promise, for an async function).
- * @throws {TypeError} When `fields` is not an object or `fn` is not a function; whatever `fn` throws.
+ * @throws {TypeError} When `fields` is not a readable plain object or `fn` is not a function;
+ *   whatever `fn` throws.
  *
  * @example
  * ```ts
@@ -49,18 +50,32 @@ export interface LogContext {
  * ```
  */
 export function runWithContext<T>(fields: LogContext, fn: () => T): T {
-  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
+  if (typeof fields !== "object" || fields === null || isArray(fields)) {
     throw new TypeError("Cannot run with context: fields must be a plain object");
   }
   if (typeof fn !== "function") {
     throw new TypeError("Cannot run with context: fn must be a function");
   }
   const merged: Record<string, unknown> = { ...currentContext()?.fields };
-  for (const key of Object.keys(fields)) {
-    const value = fields[key];
-    if (value !== undefined) merged[key] = value;
+  try {
+    for (const key of Object.keys(fields)) {
+      const value = fields[key];
+      if (value !== undefined) merged[key] = value;
+    }
+  } catch (cause) {
+    // A revoked proxy or a throwing trap or getter: say so rather than the engine's words.
+    throw new TypeError("Cannot run with context: fields cannot be read", { cause });
   }
   return runInContext(new ContextRecord(merged), fn);
+}
+
+/** `Array.isArray`, where a revoked proxy counts as an array: it is no plain object either. */
+function isArray(value: object): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return true;
+  }
 }
 
 /**

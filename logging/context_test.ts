@@ -88,6 +88,32 @@ test("runWithContext() returns what fn returns and rejects bad arguments", async
   );
 });
 
+test("runWithContext() refuses unreadable fields with its own TypeError", () => {
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const trapped = new Proxy({}, {
+    ownKeys: () => {
+      throw new Error("trap");
+    },
+  });
+  const getter = Object.defineProperty({}, "request_id", {
+    enumerable: true,
+    get: () => {
+      throw new Error("getter");
+    },
+  });
+  for (
+    const [label, fields] of [["revoked", revoked.proxy], ["ownKeys", trapped], ["getter", getter]]
+  ) {
+    assert.throws(
+      () => runWithContext(fields as never, () => 1),
+      (error: unknown) =>
+        error instanceof TypeError && /^Cannot run with context: fields /.test(error.message),
+      label as string,
+    );
+  }
+});
+
 test("getContext() is undefined outside and frozen inside", () => {
   assert.equal(getContext(), undefined);
   withRequestId("r-2", () => {

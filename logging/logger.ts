@@ -6,8 +6,8 @@ import { prettyLine } from "./_pretty.ts";
 import { isoTime } from "./_time.ts";
 import { fileDestination, type LogWriter, stdoutDestination } from "./destination.ts";
 import { type LogLevel, parseLogLevel } from "./level.ts";
-import { DEFAULT_REDACT_KEYS } from "./redact.ts";
-import { hasEmptyKey, maskUrlPasswords, secretKeyMatcher } from "./_secret_keys.ts";
+import { DEFAULT_REDACT_KEYS, QUERY_REDACT_KEYS } from "./redact.ts";
+import { hasEmptyKey, secretKeyMatcher } from "./_secret_keys.ts";
 
 /**
  * Fields of one line or bound to a logger: a plain object whose values may be anything
@@ -213,8 +213,8 @@ function kindOf(value: unknown): "fields" | "error" | "other" {
     if (Array.isArray(value)) return "other";
     return value instanceof Error ? "error" : "fields";
   } catch {
-    // A revoked proxy answers nothing: it is neither.
-    return "other";
+    // A revoked proxy answers nothing: it is written as unreadable fields.
+    return "fields";
   }
 }
 
@@ -449,13 +449,13 @@ class PlinthLogger implements Logger {
   /** A line with no fields at all, for when even the general path failed. */
   #lastResortLine(level: number, message: string): string {
     return '{"timestamp":"' + isoTime(Date.now()) + this.#core.prefixes[level] +
-      quote(maskUrlPasswords(message)) + ',"log_error":"Cannot serialise this line"}\n';
+      quote(this.#core.serializer.mask(message)) + ',"log_error":"Cannot serialise this line"}\n';
   }
 
   #head(level: number, message: string): string {
     const core = this.#core;
     return '{"timestamp":"' + isoTime(core.clock()) + core.prefixes[level] +
-      quote(maskUrlPasswords(message));
+      quote(core.serializer.mask(message));
   }
 
   #line(
@@ -645,6 +645,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? (formatEnv === "pretty" ? "pretty" : "json");
   const serializer = new Serializer(
     secretKeyMatcher([...DEFAULT_REDACT_KEYS, ...(options.redact ?? [])]),
+    secretKeyMatcher([...DEFAULT_REDACT_KEYS, ...QUERY_REDACT_KEYS, ...(options.redact ?? [])]),
   );
   const destination = options.destination;
   const writer = destination === undefined

@@ -389,6 +389,81 @@ test("createLogger() masks the password of URL strings and URL objects, keeping 
   }
 });
 
+test("createLogger() masks URL passwords holding / ? # or a space, and secret query parameters", () => {
+  const { raw, lines, logger } = capture({ redact: ["otp"] });
+  logger.info("cannot reach postgres://app:p w1@db/main", {
+    slash: "postgres://app:ab/c2@db/main",
+    question: "postgres://app:ab?c3@db/main",
+    hash: "postgres://app:ab#c4@db/main",
+    query: "https://api.example.com/v1?password=s5&page=2;token=s6&X-Amz-Signature=s7",
+    bracket: "https://h/x?password[0]=s8&otp=s9#token=frag",
+    dsn_query: "postgres://db/main?sslmode=require&password=s10",
+    object: new URL("https://h/cb?jwt=s11&state=ok"),
+    port: "http://localhost:3000/users/@me",
+    port_query_email: "https://h:8443/invite?email=a@b.example",
+    ipv6: "http://[::1]:8080/x@y",
+  });
+  const line = lines()[0]!;
+  assert.equal(line.message, "cannot reach postgres://app:[REDACTED]@db/main");
+  assert.equal(line.slash, "postgres://app:[REDACTED]@db/main");
+  assert.equal(line.question, "postgres://app:[REDACTED]@db/main");
+  assert.equal(line.hash, "postgres://app:[REDACTED]@db/main");
+  assert.equal(
+    line.query,
+    "https://api.example.com/v1?password=[REDACTED]&page=2;token=[REDACTED]&X-Amz-Signature=[REDACTED]",
+  );
+  assert.equal(line.bracket, "https://h/x?password[0]=[REDACTED]&otp=[REDACTED]#token=frag");
+  assert.equal(line.dsn_query, "postgres://db/main?sslmode=require&password=[REDACTED]");
+  assert.equal(line.object, "https://h/cb?jwt=[REDACTED]&state=ok");
+  assert.equal(line.port, "http://localhost:3000/users/@me", "a port is not a password");
+  assert.equal(line.port_query_email, "https://h:8443/invite?email=a@b.example");
+  assert.equal(line.ipv6, "http://[::1]:8080/x@y");
+  for (
+    const secret of [
+      "p w1",
+      "ab/c2",
+      "ab?c3",
+      "ab#c4",
+      ...Array.from({ length: 8 }, (_, i) => `s${i + 5}`),
+    ]
+  ) {
+    assert.ok(!raw[0]!.includes(secret), secret);
+  }
+});
+
+test("createLogger() masks URLs in long strings in linear time", () => {
+  const { raw, logger } = capture();
+  const hostile = [
+    "x://u:p/".repeat(100_000),
+    "a://u:x ".repeat(100_000),
+    "a://h?" + "a".repeat(800_000),
+  ];
+  const started = performance.now();
+  for (const text of hostile) logger.info("m", { text });
+  assert.equal(raw.length, 3);
+  assert.ok(performance.now() - started < 2_000, "no quadratic rescans");
+});
+
+test("createLogger() redacts AWS-style credentials: secretAccessKey, secretKey", () => {
+  const { raw, lines, logger } = capture();
+  logger.info("credentials", {
+    aws: { accessKeyId: "AKIA1", secretAccessKey: "s1", sessionToken: "s2" },
+    AWS_SECRET_ACCESS_KEY: "s3",
+    stripe: { secretKey: "s4" },
+  });
+  const line = lines()[0]!;
+  assert.deepEqual(line.aws, {
+    accessKeyId: "AKIA1",
+    secretAccessKey: "[REDACTED]",
+    sessionToken: "[REDACTED]",
+  });
+  assert.equal(line.AWS_SECRET_ACCESS_KEY, "[REDACTED]");
+  assert.deepEqual(line.stripe, { secretKey: "[REDACTED]" });
+  for (const secret of ["s1", "s2", "s3", "s4"]) {
+    assert.ok(!raw[0]!.includes(`"${secret}"`), secret);
+  }
+});
+
 test("createLogger() keeps booleans and null under secret keys: they carry no secret", () => {
   const { lines, logger } = capture();
   // The shape of @plinth/config's explain() output.
@@ -560,7 +635,12 @@ test("createLogger() never throws: circular values, throwing getters, hostile an
   assert.equal((out[7]?.err as { message: string }).message, "e");
   assert.equal(out[7]?.fields, "[Unserializable]");
   assert.equal(out[8]?.bound, 1);
-  assert.equal(out[9]?.message, "[Unprintable]");
+  assert.deepEqual(
+    [out[8]?.message, out[8]?.fields],
+    ["revoked first", "[Unserializable]"],
+    "pino's order keeps the message when the fields cannot be read",
+  );
+  assert.deepEqual([out[9]?.message, out[9]?.fields], ["", "[Unserializable]"]);
   const throwing = createLogger({
     service: "s",
     destination: {

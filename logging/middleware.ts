@@ -4,8 +4,8 @@ import { ContextRecord, currentContext, runInContext } from "./_context_store.ts
 import { runWithContext } from "./context.ts";
 import { log } from "./default_logger.ts";
 import type { Logger } from "./logger.ts";
-import { DEFAULT_REDACT_KEYS, REDACTED } from "./redact.ts";
-import { hasEmptyKey, secretKeyMatcher } from "./_secret_keys.ts";
+import { DEFAULT_REDACT_KEYS, QUERY_REDACT_KEYS, REDACTED } from "./redact.ts";
+import { hasEmptyKey, isSecretParam, secretKeyMatcher } from "./_secret_keys.ts";
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const NO_CONTEXT = new ContextRecord({});
@@ -194,29 +194,6 @@ function adapterIp(c: Context): string | undefined {
   return undefined;
 }
 
-/**
- * Query parameters whose values the access line redacts besides {@linkcode DEFAULT_REDACT_KEYS}:
- * signed-URL signatures (`sig`, `X-Amz-Signature`), bare keys, JWTs and session ids. Matched like
- * every redact key, by normalised name and suffix (`api-key`, `password[]`, `x_api_key`).
- *
- * @example
- * ```ts
- * import { QUERY_REDACT_KEYS } from "@plinth/logging";
- * import assert from "node:assert/strict";
- *
- * assert.ok(QUERY_REDACT_KEYS.includes("signature"));
- * ```
- */
-export const QUERY_REDACT_KEYS: readonly string[] = Object.freeze([
-  "key",
-  "sig",
-  "signature",
-  "jwt",
-  "session",
-  "session_id",
-  "sid",
-]);
-
 function redactedQuery(url: string, isSecret: (name: string) => boolean): string | undefined {
   const start = url.indexOf("?");
   if (start === -1) return undefined;
@@ -228,13 +205,7 @@ function redactedQuery(url: string, isSecret: (name: string) => boolean): string
     if (i % 2 === 1) return part;
     const eq = part.indexOf("=");
     const rawName = eq === -1 ? part : part.slice(0, eq);
-    let name = rawName;
-    try {
-      name = decodeURIComponent(rawName.replaceAll("+", " "));
-    } catch {
-      // Keep the raw name.
-    }
-    return isSecret(name) ? `${rawName}=${REDACTED}` : part;
+    return isSecretParam(rawName, isSecret) ? `${rawName}=${REDACTED}` : part;
   }).join("");
 }
 

@@ -349,6 +349,18 @@ test("requestLogger() redacts secret query parameters by normalised name, with &
   assert.throws(() => requestLogger({ redact: ["[]"] }), TypeError);
 });
 
+test("requestLogger() redacts indexed and nested array parameters: password[0], token[a][b]", async () => {
+  const { lines, logger } = capture();
+  const app = appWith(logger);
+  await (await app.request("/orgs/acme?password[0]=s1&password%5B1%5D=s2&token[a][b]=s3&ids[0]=7"))
+    .text();
+  const line = lines.find((l) => l.message === "Request completed");
+  assert.equal(
+    line?.query,
+    "password[0]=[REDACTED]&password%5B1%5D=[REDACTED]&token[a][b]=[REDACTED]&ids[0]=7",
+  );
+});
+
 test("requestLogger() logs the matched handler's route when a middleware on /orgs/* rejects", async () => {
   const { lines, logger } = capture();
   const app = new Hono();
