@@ -7,7 +7,8 @@ import { getLogger } from "@plinth/logging";
 import { connectDatabase, type Database, type DatabaseLogger } from "./connect_database.ts";
 import { DatabaseError } from "./database_error.ts";
 import { sleep } from "./_backoff.ts";
-import { countStatements } from "./_sql_scan.ts";
+import { countStatements, scanStatements, transactionControl } from "./_sql_scan.ts";
+import { resetSession } from "./_session_reset.ts";
 
 /**
  * Options of {@linkcode runMigrations} and {@linkcode migrationStatus}.
@@ -263,15 +264,22 @@ interface HistoryRow {
   duration_ms: number;
 }
 
-async function readHistory(
+async function historyExists(
   sql: postgres.Sql | postgres.ReservedSql,
   options: Resolved,
-): Promise<AppliedMigration[]> {
+): Promise<boolean> {
   const [exists] = await sql.unsafe<{ found: boolean }[]>(
     "select to_regclass($1) is not null as found",
     [options.quoted],
   );
-  if (exists?.found !== true) return [];
+  return exists?.found === true;
+}
+
+async function readHistory(
+  sql: postgres.Sql | postgres.ReservedSql,
+  options: Resolved,
+): Promise<AppliedMigration[]> {
+  if (!(await historyExists(sql, options))) return [];
   const rows = await sql.unsafe<HistoryRow[]>(
     `select version, name, checksum, applied_at, duration_ms from ${options.quoted} order by version`,
   );
@@ -301,6 +309,26 @@ function compare(
     } else if (row.checksum !== file.checksum) changed.push(file.file);
   }
   return { pending, changed, outOfOrder };
+}
+
+/**
+ * Refuses a pending file that would begin, end or hand over a transaction: in a transactional
+ * file it would commit part of the file and leave the rest (and its history row) outside the
+ * runner's transaction, so a failure after it keeps a partial schema that every later run trips
+ * over; in a no-transaction file it would leave the connection inside a transaction.
+ */
+function refuseTransactionControl(migration: LoadedMigration): void {
+  for (const statement of scanStatements(migration.sql)) {
+    const command = transactionControl(statement);
+    if (command === undefined) continue;
+    const where = `"${migration.file}" line ${statement.line}`;
+    throw new DatabaseError(
+      "migration_invalid",
+      migration.transaction
+        ? `Cannot run migrations: ${where}: ${command} ends the transaction each migration runs in; split the file into several migrations, and put a statement that must run outside a transaction alone in a file whose first line is "-- plinth:no-transaction"`
+        : `Cannot run migrations: ${where}: ${command} is not allowed in a plinth:no-transaction file, which runs outside any transaction and must not begin or end one`,
+    );
+  }
 }
 
 async function withDatabase<T>(
@@ -363,6 +391,8 @@ async function apply(
   try {
     if (migration.transaction) await sql.unsafe("begin");
     await sql.unsafe(migration.sql).simple();
+    // Before the history row: a role or search_path the file set must not decide where it goes.
+    await resetSession(sql);
     const duration = Math.round(performance.now() - started);
     const [row] = await sql.unsafe<{ applied_at: Date }[]>(
       `insert into ${options.quoted} (version, name, checksum, duration_ms) values ($1, $2, $3, $4) returning applied_at`,
@@ -388,25 +418,59 @@ async function apply(
 }
 
 /**
+ * Releases the runner's lock and resets the session (each migration already reset it; this
+ * covers a run that stopped half way), so the connection goes back to the pool as it came. A
+ * failure is logged, not thrown: it means the connection is broken, and the run's own outcome
+ * (its result or its error) is what the caller needs.
+ */
+async function releaseConnection(
+  sql: postgres.ReservedSql,
+  options: Resolved,
+  logger: DatabaseLogger,
+): Promise<void> {
+  try {
+    await sql.unsafe("select pg_advisory_unlock($1::int, $2::int)", [
+      LOCK_NAMESPACE,
+      lockKey(options.table),
+    ]);
+    await resetSession(sql, { unlockAll: true });
+  } catch (error) {
+    logger.warn("Cannot release the migration connection cleanly", {
+      table: options.table,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/**
  * Applies the pending `NNNN_name.sql` files of `dir`, in order, each in its own transaction
  * together with its history row in `plinth_migrations` (version, name, checksum, applied_at,
  * duration_ms). A file whose first line is `-- plinth:no-transaction` (for
  * `CREATE INDEX CONCURRENTLY` and the like) runs outside a transaction and must hold exactly
- * one statement.
+ * one statement. No file may control transactions (`BEGIN`, `START TRANSACTION`, `COMMIT`,
+ * `END`, `ROLLBACK`, `ABORT`, with or without `AND CHAIN`, `PREPARE TRANSACTION`): every
+ * pending file is checked before the first one runs, and such a statement is refused with its
+ * file and line. Comments, string literals, quoted identifiers and function bodies are not
+ * statements (a `COMMIT` inside a procedure's body is fine), nor are `SAVEPOINT`,
+ * `ROLLBACK TO` and `RELEASE`.
  *
  * One runner at a time: it polls `pg_try_advisory_lock` on one reserved connection (a blocking
  * `pg_advisory_lock` would deadlock against `CREATE INDEX CONCURRENTLY`) and releases the lock
  * on that same connection, so replicas starting together apply each migration once; the others
- * wait, then find nothing to do.
+ * wait, then find nothing to do. Migrations run on that connection, and what a file sets on its
+ * session (`SET statement_timeout`, `SET ROLE`, `search_path`, temporary tables, `LISTEN`) is
+ * reset after the file, before its history row is written, and again before the connection
+ * returns to the pool; the pool's other connections are never used.
  *
  * @param dbOrUrl A connected database, or a URL to connect to (and close afterwards).
  * @param options `dir` (required), `table`, `lockTimeout`, `pollInterval`, `logger`.
  * @returns The migrations applied by this run and the current version.
  * @throws {TypeError} When an option is invalid.
  * @throws {DatabaseError} `migration_invalid` (misnamed or duplicate file, a no-transaction file
- * with several statements), `migration_checksum` (an applied file changed),
- * `migration_order` (a new file numbered below the last applied one), `migration_failed`
- * (its SQL failed: nothing of it is kept), `migration_lock_timeout`; each names the file.
+ * with several statements, a pending file with transaction control, named with its line),
+ * `migration_checksum` (an applied file changed), `migration_order` (a new file numbered below
+ * the last applied one), `migration_failed` (its SQL failed: nothing of it is kept),
+ * `migration_lock_timeout`; each names the file.
  *
  * @example
  * ```ts
@@ -433,6 +497,36 @@ async function apply(
  * await db.sql.unsafe(`drop schema ${schema} cascade; drop table ${table}`).simple();
  * rmSync(dir, { recursive: true });
  * ```
+ *
+ * @example Transaction control is refused before anything runs
+ * ```ts
+ * import { connectDatabase, DatabaseError, runMigrations } from "@plinth/database";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "migrations-"));
+ * const table = `doc_tx_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+ * writeFileSync(join(dir, "0001_first.sql"), `create table ${table}_a (n int);`);
+ * writeFileSync(
+ *   join(dir, "0002_split.sql"),
+ *   `create table ${table}_b (n int);\ncommit;\ncreate index on ${table}_b (n);`,
+ * );
+ * await using db = await connectDatabase(
+ *   process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+ *   { max: 1 },
+ * );
+ * await assert.rejects(runMigrations(db, { dir, table }), (error: DatabaseError) => {
+ *   assert.equal(error.code, "migration_invalid");
+ *   assert.match(error.message, /"0002_split\.sql" line 2: COMMIT ends the transaction/);
+ *   return true;
+ * });
+ * const [row] = await db.sql`select to_regclass(${`${table}_a`}) as found`;
+ * assert.equal(row?.found, null);
+ * await db.sql.unsafe(`drop table ${table}`);
+ * rmSync(dir, { recursive: true });
+ * ```
  */
 export async function runMigrations(
   dbOrUrl: Database | string,
@@ -446,15 +540,20 @@ export async function runMigrations(
     try {
       await takeLock(sql, resolved, logger);
       try {
-        await sql.unsafe(
-          `create table if not exists ${resolved.quoted} (
+        // Only when missing: `create table if not exists` on an existing table makes PostgreSQL
+        // send an "already exists, skipping" notice, which the logger would show on every start.
+        // The lock makes the check and the creation atomic across runners.
+        if (!(await historyExists(sql, resolved))) {
+          await sql.unsafe(
+            `create table if not exists ${resolved.quoted} (
             version integer primary key,
             name text not null,
             checksum text not null,
             applied_at timestamptz not null default now(),
             duration_ms integer not null
           )`,
-        );
+          );
+        }
         const history = await readHistory(sql, resolved);
         const { pending, changed, outOfOrder } = compare(files, history);
         if (changed.length > 0) {
@@ -471,6 +570,8 @@ export async function runMigrations(
             }" is numbered below the last applied migration`,
           );
         }
+        // Every pending file is checked before the first one runs.
+        for (const migration of pending) refuseTransactionControl(migration);
         const applied: AppliedMigration[] = [];
         for (const migration of pending) {
           const row = await apply(sql, migration, resolved);
@@ -486,10 +587,7 @@ export async function runMigrations(
         );
         return { applied, current: last };
       } finally {
-        await sql.unsafe("select pg_advisory_unlock($1::int, $2::int)", [
-          LOCK_NAMESPACE,
-          lockKey(resolved.table),
-        ]).catch(() => {});
+        await releaseConnection(sql, resolved, logger);
       }
     } finally {
       sql.release();

@@ -346,3 +346,183 @@ test(
     });
   },
 );
+
+test("runMigrations() refuses transaction control in a pending file before applying any, naming the file and line", async (t) => {
+  if (!(await needServer(t))) return;
+  await withDb(async (db, schema) => {
+    await db.sql.unsafe(`create schema ${schema}`);
+    const split = [
+      `create table ${schema}.b (n int);`,
+      "-- commit; in a comment, 'commit;' in a string: neither counts",
+      "select 'commit;';",
+      "COMMIT;",
+      `create table ${schema}.c (n int);`,
+    ].join("\n");
+    using m = migrationDir({
+      "0001_a.sql": `create table ${schema}.a (n int);`,
+      "0002_split.sql": split,
+    });
+    const options = { dir: m.dir, table: `${schema}.history`, logger: captureLogger() };
+    await assert.rejects(runMigrations(db, options), (error: DatabaseError) => {
+      assert.equal(error.code, "migration_invalid");
+      assert.match(
+        error.message,
+        /^Cannot run migrations: "0002_split\.sql" line 4: COMMIT ends the transaction each migration runs in; .*"-- plinth:no-transaction"$/,
+      );
+      return true;
+    });
+    // Nothing ran: not even 0001, which is fine on its own.
+    const [found] = await db.sql`select to_regclass(${`${schema}.a`}) as a,
+      to_regclass(${`${schema}.b`}) as b`;
+    assert.deepEqual({ ...found }, { a: null, b: null });
+    const history = await db.sql.unsafe(`select version from ${schema}.history`);
+    assert.equal(history.length, 0);
+
+    const refused: [string, string][] = [
+      ["begin;", "BEGIN"],
+      ["start transaction isolation level serializable;", "START TRANSACTION"],
+      ["commit and chain;", "COMMIT AND CHAIN"],
+      ["end;", "END"],
+      ["abort;", "ABORT"],
+      ["rollback;", "ROLLBACK"],
+      ["prepare transaction 'plinth-test';", "PREPARE TRANSACTION"],
+    ];
+    for (const [statement, command] of refused) {
+      writeFileSync(join(m.dir, "0002_split.sql"), `select 1;\n\n${statement}\nselect 2;`);
+      await assert.rejects(
+        runMigrations(db, options),
+        {
+          code: "migration_invalid",
+          message: new RegExp(`"0002_split\\.sql" line 3: ${command} ends the transaction`),
+        },
+        statement,
+      );
+    }
+    writeFileSync(join(m.dir, "0002_split.sql"), "-- plinth:no-transaction\nbegin;");
+    await assert.rejects(runMigrations(db, options), {
+      code: "migration_invalid",
+      message:
+        'Cannot run migrations: "0002_split.sql" line 2: BEGIN is not allowed in a plinth:no-transaction file, which runs outside any transaction and must not begin or end one',
+    });
+
+    // Split as the message says, the same work applies and is not wedged.
+    writeFileSync(join(m.dir, "0002_split.sql"), split.replace("COMMIT;", ""));
+    const result = await runMigrations(db, options);
+    assert.deepEqual(result.applied.map((r) => r.version), [1, 2]);
+  });
+});
+
+test("runMigrations() applies transaction words in comments, strings, function bodies and savepoints", async (t) => {
+  if (!(await needServer(t))) return;
+  await withDb(async (db, schema) => {
+    await db.sql.unsafe(`create schema ${schema}`);
+    using m = migrationDir({
+      "0001_words.sql": [
+        `create table ${schema}.commit_log ("commit" text, "begin" int);`,
+        "-- commit;",
+        "/* rollback; /* end; */ abort; */",
+        `insert into ${schema}.commit_log values ('commit;', 1), (E'it\\'s; rollback;', 2);`,
+        `create procedure ${schema}.tidy() language plpgsql as $body$`,
+        "begin",
+        `  delete from ${schema}.commit_log where "begin" > 10;`,
+        "  commit;",
+        "end",
+        "$body$;",
+        `create function ${schema}.sign(x int) returns int language sql`,
+        "begin atomic",
+        "  select case when x > 0 then 1 else 0 end;",
+        "end;",
+        "savepoint before_probe;",
+        `insert into ${schema}.commit_log values ('dropped', 3);`,
+        "rollback to savepoint before_probe;",
+        "release savepoint before_probe;",
+      ].join("\n"),
+    });
+    const result = await runMigrations(db, {
+      dir: m.dir,
+      table: `${schema}.history`,
+      logger: captureLogger(),
+    });
+    assert.deepEqual(result.applied.map((r) => r.name), ["words"]);
+    const rows = await db.sql.unsafe(
+      `select "commit", ${schema}.sign("begin") as sign from ${schema}.commit_log order by "begin"`,
+    );
+    assert.deepEqual(rows.map((r) => [r.commit, r.sign]), [
+      ["commit;", 1],
+      ["it's; rollback;", 1],
+    ]);
+  });
+});
+
+test("runMigrations() returns its connection with the session reset: no statement_timeout, role, search_path or temp table leaks into the pool", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, { max: 3, logger: captureLogger() });
+  const schema = uniqueName("mig");
+  const role = uniqueName("mig_role");
+  // Three transactions at once hold the pool's three connections; each runs the same prepared
+  // statement (postgres.js caches it per connection, so DISCARD ALL would break it here).
+  const probe = async () => {
+    const rows = await Promise.all([0, 1, 2].map(() =>
+      db.sql.begin(async (tx) => {
+        const [row] = await tx`select pg_backend_pid() as pid, current_user as "user",
+          session_user as "session", current_setting('statement_timeout') as timeout,
+          current_setting('search_path') as path, current_setting('application_name') as app,
+          to_regclass('mig_leaked_temp')::text as temp, ${1}::int as n from pg_sleep(0.05)`;
+        return { ...row };
+      })
+    ));
+    return rows.sort((a, b) => a.pid - b.pid);
+  };
+  try {
+    await db.sql.unsafe(`create schema ${schema}; create role ${role} nologin`).simple();
+    const before = await probe();
+    assert.equal(new Set(before.map((row) => row.pid)).size, 3);
+    using m = migrationDir({
+      "0001_settings.sql": `grant usage, create on schema ${schema} to ${role};
+        grant select, insert on ${schema}.history to ${role};
+        create temp table mig_leaked_temp (n int);
+        set statement_timeout = '4321ms';
+        set search_path = ${schema};
+        set role ${role};`,
+      "0002_owner.sql": `create table ${schema}.owner_probe (n int);`,
+      "0003_app.sql": "-- plinth:no-transaction\nset application_name = 'migration-leak';",
+    });
+    const result = await runMigrations(db, {
+      dir: m.dir,
+      table: `${schema}.history`,
+      logger: captureLogger(),
+    });
+    assert.deepEqual(result.applied.map((r) => r.version), [1, 2, 3]);
+    // The next file already ran with the defaults.
+    const [owner] = await db.sql`select tableowner from pg_tables
+      where schemaname = ${schema} and tablename = 'owner_probe'`;
+    assert.equal(owner?.tableowner, before[0]?.user);
+    const after = await probe();
+    assert.notEqual(before[0]?.timeout, "4321ms");
+    assert.deepEqual(after, before);
+  } finally {
+    await db.close();
+    const admin = await connectDatabase(DATABASE_URL, { max: 1, logger: captureLogger() });
+    await admin.sql.unsafe(`drop schema if exists ${schema} cascade; drop role if exists ${role}`)
+      .simple();
+    await admin.close();
+  }
+});
+
+test("runMigrations() does not log an 'already exists, skipping' notice when the history table exists", async (t) => {
+  if (!(await needServer(t))) return;
+  const logger = captureLogger();
+  const db = await connectDatabase(DATABASE_URL, { max: 2, prewarm: false, logger });
+  const table = uniqueName("mig_h");
+  try {
+    using m = migrationDir({ "0001_x.sql": "select 1;" });
+    const options = { dir: m.dir, table, logger: captureLogger() };
+    assert.equal((await runMigrations(db, options)).applied.length, 1);
+    assert.equal((await runMigrations(db, options)).applied.length, 0);
+    assert.equal((await runMigrations(DATABASE_URL, { ...options, logger })).applied.length, 0);
+    assert.deepEqual(logger.lines.filter((l) => l.message === "PostgreSQL notice"), []);
+  } finally {
+    await db.sql.unsafe(`drop table if exists "${table}"`);
+    await db.close();
+  }
+});
