@@ -4,7 +4,8 @@
 /** Why a wait ended without a slot. */
 export type GateRejection = "timeout" | "closed";
 
-interface Waiter {
+/** A caller waiting for a slot, as {@linkcode Gate.wait} returns it. */
+export interface Waiter {
   readonly grant: () => void;
   readonly fail: (reason: GateRejection) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -43,14 +44,34 @@ export class Gate {
     return false;
   }
 
-  /** Waits for a slot; `grant` runs holding it, `fail` when the wait times out or is cancelled. */
-  wait(grant: () => void, fail: (reason: GateRejection) => void): void {
+  /**
+   * Waits for a slot; `grant` runs holding it, `fail` when the wait times out or the gate
+   * rejects every waiter. The returned waiter can be withdrawn.
+   */
+  wait(grant: () => void, fail: (reason: GateRejection) => void): Waiter {
     const waiter: Waiter = { grant, fail, timer: undefined };
     if (this.#timeout > 0) {
-      waiter.timer = setTimeout(() => this.#drop(waiter), this.#timeout);
+      waiter.timer = setTimeout(() => {
+        if (this.withdraw(waiter)) waiter.fail("timeout");
+      }, this.#timeout);
     }
     this.#waiters.push(waiter);
     this.#queued++;
+    return waiter;
+  }
+
+  /**
+   * Stops a wait without calling `grant` or `fail`; false when it is no longer waiting (it was
+   * granted a slot, failed or withdrawn already).
+   */
+  withdraw(waiter: Waiter): boolean {
+    const index = this.#waiters.indexOf(waiter, this.#head);
+    if (index === -1) return false;
+    this.#waiters[index] = undefined;
+    this.#queued--;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    this.#wakeIfIdle();
+    return true;
   }
 
   /** Gives a slot back, handing it to the first waiter. */
@@ -98,15 +119,6 @@ export class Gate {
       }
     }
     return undefined;
-  }
-
-  #drop(waiter: Waiter): void {
-    const index = this.#waiters.indexOf(waiter, this.#head);
-    if (index === -1) return;
-    this.#waiters[index] = undefined;
-    this.#queued--;
-    waiter.fail("timeout");
-    this.#wakeIfIdle();
   }
 
   #wakeIfIdle(): void {

@@ -93,3 +93,33 @@ test("endsIdle() takes only a chunk ending in ReadyForQuery with status idle as 
   assert.equal(endsIdle(new Uint8Array([])), false);
   assert.deepEqual([...TERMINATE], [0x58, 0, 0, 0, 4]);
 });
+
+test("Gate.withdraw() takes a waiter out of the queue without granting or failing it", async () => {
+  const gate = new Gate(1, 0);
+  assert.ok(gate.tryAcquire());
+  const order: string[] = [];
+  const a = gate.wait(() => order.push("a"), (r) => order.push(`a:${r}`));
+  gate.wait(() => order.push("b"), (r) => order.push(`b:${r}`));
+  assert.equal(gate.withdraw(a), true);
+  assert.equal(gate.withdraw(a), false, "already withdrawn");
+  assert.equal(gate.queued, 1);
+  gate.release();
+  assert.deepEqual(order, ["b"]);
+  const idle = gate.idle();
+  gate.release();
+  await idle;
+  assert.equal(gate.busy, 0);
+  assert.equal(gate.queued, 0);
+});
+
+test("parseDatabaseUrl() accepts libpq's sslmode values and refuses any other without quoting the URL", () => {
+  for (const mode of ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]) {
+    assert.equal(parseDatabaseUrl(`postgres://u:pw@h/d?sslmode=${mode}`).sslmode, mode);
+  }
+  assert.throws(
+    () => parseDatabaseUrl("postgres://u:hunter2@h/d?sslmode=verify_full"),
+    (error: Error) =>
+      error instanceof TypeError && /"sslmode" must be one of/.test(error.message) &&
+      !error.message.includes("hunter2") && error.cause === undefined,
+  );
+});

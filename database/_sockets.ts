@@ -46,15 +46,32 @@ export function endsIdle(chunk: Uint8Array): boolean {
     chunk[n - 6] === 0x5a;
 }
 
+/** A caller's own socket factory, the driver's `socket` option. */
+export type CustomSocket = (options: object) => Socket | Promise<Socket>;
+
 /**
  * Starts a TCP (or Unix socket) connection and hands it to postgres.js at once (it queues the
  * first writes until connected, and its own connect timer and error handling apply), counting
- * the sockets that are open and tracking those of the instances in `book.owners`.
+ * the sockets that are open and tracking those of the instances in `book.owners`. With the
+ * caller's own factory (`custom`), its sockets get the same guards and are counted from the
+ * moment they are handed over, but never tracked (the driver's idle timer applies then).
  */
 export function socketFactory(
   target: Target,
   book: SocketBook,
-): (options?: object) => Socket {
+  custom?: CustomSocket,
+): (options?: object) => Socket | Promise<Socket> {
+  if (custom !== undefined) {
+    return async (options?: object): Promise<Socket> => {
+      const socket = await custom(options ?? {});
+      if (typeof socket?.once === "function") {
+        guard(socket, undefined, book);
+        book.count++;
+        socket.once("close", () => book.count--);
+      }
+      return socket;
+    };
+  }
   return (options?: object): Socket => {
     const socket = target.path
       ? netConnect({
@@ -64,34 +81,7 @@ export function socketFactory(
     const entry: TrackedSocket | undefined = options !== undefined && book.owners.has(options)
       ? { socket, owner: options, io: book.tick, ready: false }
       : undefined;
-    // postgres.js writes from a timer (its nextWrite); a write that throws there (a socket the
-    // server just closed: its #1154) would be uncatchable. Turn it into the socket's error event,
-    // which the driver handles by failing the connection's queries. The driver passes a chunk and
-    // an optional callback: fixed parameters, no `arguments` or rest array per call.
-    const write = socket.write as (chunk: unknown, callback?: unknown) => boolean;
-    socket.write = function (this: Socket, chunk: unknown, callback?: unknown): boolean {
-      if (entry !== undefined) {
-        entry.io = book.tick;
-        entry.ready = false;
-      }
-      try {
-        return callback === undefined ? write.call(this, chunk) : write.call(this, chunk, callback);
-      } catch (error) {
-        socket.destroy(error instanceof Error ? error : new Error(String(error)));
-        return false;
-      }
-    } as Socket["write"];
-    // postgres.js removes every listener when a connection closes, so an error the socket emits
-    // afterwards ("ended by the other party" from a late write) would be an uncaught exception.
-    // Keep one listener that survives: the driver has already failed that connection's queries.
-    const ignoreLate = (): void => {};
-    socket.on("error", ignoreLate);
-    const removeAll = socket.removeAllListeners;
-    socket.removeAllListeners = function (this: Socket, ...args: unknown[]): Socket {
-      (removeAll as (...a: unknown[]) => Socket).apply(this, args);
-      if (args.length === 0 || args[0] === "error") this.on("error", ignoreLate);
-      return this;
-    } as Socket["removeAllListeners"];
+    guard(socket, entry, book);
     if (entry !== undefined) {
       // Registered before the driver's own listener (it adds one once connected); the driver
       // removes it with the others when the connection closes.
@@ -110,4 +100,36 @@ export function socketFactory(
     });
     return socket;
   };
+}
+
+/** The #1154 write guard and the late-error listener, on any socket handed to the driver. */
+function guard(socket: Socket, entry: TrackedSocket | undefined, book: SocketBook): void {
+  // postgres.js writes from a timer (its nextWrite); a write that throws there (a socket the
+  // server just closed: its #1154) would be uncatchable. Turn it into the socket's error event,
+  // which the driver handles by failing the connection's queries. The driver passes a chunk and
+  // an optional callback: fixed parameters, no `arguments` or rest array per call.
+  const write = socket.write as (chunk: unknown, callback?: unknown) => boolean;
+  socket.write = function (this: Socket, chunk: unknown, callback?: unknown): boolean {
+    if (entry !== undefined) {
+      entry.io = book.tick;
+      entry.ready = false;
+    }
+    try {
+      return callback === undefined ? write.call(this, chunk) : write.call(this, chunk, callback);
+    } catch (error) {
+      socket.destroy(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  } as Socket["write"];
+  // postgres.js removes every listener when a connection closes, so an error the socket emits
+  // afterwards ("ended by the other party" from a late write) would be an uncaught exception.
+  // Keep one listener that survives: the driver has already failed that connection's queries.
+  const ignoreLate = (): void => {};
+  socket.on("error", ignoreLate);
+  const removeAll = socket.removeAllListeners;
+  socket.removeAllListeners = function (this: Socket, ...args: unknown[]): Socket {
+    (removeAll as (...a: unknown[]) => Socket).apply(this, args);
+    if (args.length === 0 || args[0] === "error") this.on("error", ignoreLate);
+    return this;
+  } as Socket["removeAllListeners"];
 }

@@ -1,5 +1,6 @@
 // Where a connection goes, resolved from a URL or separate parameters, for postgres.js and for
-// messages (`host:port/database`, never the password).
+// messages (`host:port/database`, never the password). No error made here carries the URL's text,
+// nor a cause that does (Deno's `Invalid URL: '<the whole URL>'`).
 
 /** The connection parameters plinth passes on. */
 export interface Target {
@@ -7,11 +8,35 @@ export interface Target {
   readonly port: number;
   readonly database: string;
   readonly user: string;
-  readonly password: string | undefined;
+  /** A string, or the driver's function returning one (options only, never from a URL). */
+  readonly password: string | (() => string | Promise<string>) | undefined;
   /** Whether `host` is a Unix socket directory. */
   readonly path: boolean;
-  /** `sslmode` from the URL, when given. */
+  /** `sslmode` from the URL, when given (one of {@linkcode SSLMODES}). */
   readonly sslmode: string | undefined;
+}
+
+/** The `sslmode` values libpq accepts; any other is refused, as libpq does. */
+export const SSLMODES: readonly string[] = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+];
+
+function invalid(rule: string): TypeError {
+  return new TypeError(`Cannot connect to the database: ${rule}`);
+}
+
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    // The URIError carries no cause worth keeping, and on some runtimes it quotes the input.
+    throw invalid(`the URL's ${what} is not valid percent-encoding`);
+  }
 }
 
 /** Reads a `postgres://` / `postgresql://` URL. */
@@ -19,29 +44,31 @@ export function parseDatabaseUrl(url: string): Target {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (cause) {
-    throw new TypeError(
-      "Cannot connect to the database: the URL is not a valid URL",
-      { cause },
-    );
+  } catch {
+    // Not `{ cause }`: the runtime's error quotes the whole URL, password included (Deno).
+    throw invalid("the URL is not a valid URL");
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new TypeError(
-      `Cannot connect to the database: the URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
+    throw invalid("the URL must start with postgres:// or postgresql://");
+  }
+  const sslmode = parsed.searchParams.get("sslmode") ?? undefined;
+  if (sslmode !== undefined && !SSLMODES.includes(sslmode)) {
+    throw invalid(
+      `the URL parameter "sslmode" must be one of ${SSLMODES.join(", ")}`,
     );
   }
   const socketHost = parsed.searchParams.get("host");
-  const host = socketHost ?? decodeURIComponent(parsed.hostname);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
-  const user = decodeURIComponent(parsed.username);
+  const host = socketHost ?? decode(parsed.hostname, "host");
+  const database = decode(parsed.pathname.replace(/^\//, ""), "database name");
+  const user = decode(parsed.username, "user name");
   return {
     host: host === "" ? "localhost" : host,
     port: parsed.port === "" ? 5432 : Number(parsed.port),
     database: database === "" ? (user === "" ? "postgres" : user) : database,
     user: user === "" ? "postgres" : user,
-    password: parsed.password === "" ? undefined : decodeURIComponent(parsed.password),
+    password: parsed.password === "" ? undefined : decode(parsed.password, "password"),
     path: host.startsWith("/"),
-    sslmode: parsed.searchParams.get("sslmode") ?? undefined,
+    sslmode,
   };
 }
 

@@ -6,11 +6,18 @@ import { resolve as resolvePath } from "node:path";
 import { serviceUnavailable } from "@plinth/errors";
 import { getContext, getLogger } from "@plinth/logging";
 import { DatabaseError } from "./database_error.ts";
-import { Gate } from "./_gate.ts";
+import { Gate, type Waiter } from "./_gate.ts";
 import { backoffDelay, sleep } from "./_backoff.ts";
 import { describeTarget, parseDatabaseUrl, type Target } from "./_target.ts";
 import { type EmbeddedServer, startEmbedded } from "./_embedded.ts";
-import { SocketBook, socketFactory, TERMINATE, type TrackedSocket } from "./_sockets.ts";
+import {
+  type CustomSocket,
+  SocketBook,
+  socketFactory,
+  TERMINATE,
+  type TrackedSocket,
+} from "./_sockets.ts";
+import { driverPassThrough } from "./_driver_options.ts";
 
 /**
  * The logger plinth writes to: any object with these four methods, such as a `Logger` from
@@ -70,7 +77,8 @@ export interface RetryOptions {
 
 /**
  * TLS mode: `true`/`"require"` (encrypt, do not verify), `"verify-full"` (encrypt and verify the
- * certificate and host), `"prefer"`/`"allow"` (encrypt when the server offers), `false` (never).
+ * certificate and host), `"prefer"`/`"allow"` (encrypt when the server offers), `false` (never),
+ * or an object of `node:tls` connect options (encrypt with those, as postgres.js does).
  *
  * @example
  * ```ts
@@ -81,7 +89,13 @@ export interface RetryOptions {
  * assert.equal(mode, "verify-full");
  * ```
  */
-export type SslMode = boolean | "require" | "allow" | "prefer" | "verify-full";
+export type SslMode =
+  | boolean
+  | "require"
+  | "allow"
+  | "prefer"
+  | "verify-full"
+  | Readonly<Record<string, unknown>>;
 
 /**
  * Options of {@linkcode connectDatabase}. Every duration is in milliseconds.
@@ -104,6 +118,27 @@ export type SslMode = boolean | "require" | "allow" | "prefer" | "verify-full";
  * assert.equal(row?.name, "billing");
  * await db.close();
  * ```
+ *
+ * @example The driver's own options pass through (its names for what plinth owns are refused)
+ * ```ts
+ * import { connectDatabase } from "@plinth/database";
+ * import postgres from "postgres";
+ * import assert from "node:assert/strict";
+ *
+ * await using db = await connectDatabase({
+ *   url: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+ *   max: 1,
+ *   transform: postgres.camel,
+ *   prepare: false,
+ *   connection: { search_path: "public" },
+ * });
+ * const [row] = await db.sql`select current_setting('search_path') as search_path`;
+ * assert.deepEqual(row, { searchPath: "public" });
+ * await assert.rejects(
+ *   connectDatabase({ url: "postgres://localhost/x", idle_timeout: 1 } as never),
+ *   /option "idle_timeout" is set by plinth; use "idleTimeout"/,
+ * );
+ * ```
  */
 export interface ConnectDatabaseOptions {
   /** Connection URL (`postgres://user:password@host:port/database?sslmode=…`). @default {the `DATABASE_URL` environment variable} */
@@ -116,8 +151,11 @@ export interface ConnectDatabaseOptions {
   readonly database?: string | undefined;
   /** User name; overrides the URL's. @default {"postgres"} */
   readonly user?: string | undefined;
-  /** Password; overrides the URL's. Never logged nor put in a message. @default {undefined} */
-  readonly password?: string | undefined;
+  /**
+   * Password, or a function returning it (called for each new connection, as postgres.js does);
+   * overrides the URL's. Never logged nor put in a message. @default {undefined}
+   */
+  readonly password?: string | (() => string | Promise<string>) | undefined;
   /** TLS mode (see {@linkcode SslMode}); overrides the URL's `sslmode`. @default {false} */
   readonly ssl?: SslMode | undefined;
   /** Largest number of connections (1 when embedded). @default {25} */
@@ -158,6 +196,57 @@ export interface ConnectDatabaseOptions {
   readonly dataDir?: string | undefined;
   /** Environment to read `DATABASE_URL` from. @default {process.env} */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** postgres.js `transform` (for example `postgres.camel`), passed through. @default {undefined} */
+  readonly transform?:
+    | postgres.Options<Record<string, postgres.PostgresType>>["transform"]
+    | undefined;
+  /** postgres.js custom `types` (then `sql.types.<name>()`), passed through. @default {undefined} */
+  readonly types?: postgres.Options<Record<string, postgres.PostgresType>>["types"] | undefined;
+  /** postgres.js `prepare`: `false` for PgBouncer in transaction mode, passed through. @default {true} */
+  readonly prepare?: boolean | undefined;
+  /** postgres.js `debug`, passed through (a function gets every query before it is sent). @default {false} */
+  readonly debug?: postgres.Options<Record<string, postgres.PostgresType>>["debug"] | undefined;
+  /** postgres.js `onnotice`: replaces plinth's routing of notices to the logger. @default {notices go to the logger} */
+  readonly onnotice?:
+    | postgres.Options<Record<string, postgres.PostgresType>>["onnotice"]
+    | undefined;
+  /** postgres.js `onnotify`, passed through. @default {undefined} */
+  readonly onnotify?: ((channel: string, payload: string) => void) | undefined;
+  /** postgres.js `onparameter`: called with each server parameter status, passed through. @default {undefined} */
+  readonly onparameter?:
+    | postgres.Options<Record<string, postgres.PostgresType>>["onparameter"]
+    | undefined;
+  /** postgres.js `onclose`: called with a connection's id when it closes, passed through. @default {undefined} */
+  readonly onclose?: postgres.Options<Record<string, postgres.PostgresType>>["onclose"] | undefined;
+  /**
+   * Connection parameters sent at startup (postgres.js `connection`); `applicationName` and
+   * `statementTimeout`, when set, win over the same keys here. @default {{}}
+   */
+  readonly connection?:
+    | postgres.Options<Record<string, postgres.PostgresType>>["connection"]
+    | undefined;
+  /**
+   * postgres.js `socket`: a function returning a connected socket (or a promise of one) for each
+   * connection. plinth's write guard still applies; the driver's idle timer replaces plinth's
+   * idle sweep. @default {plinth's TCP / Unix socket}
+   */
+  readonly socket?: ((options: object) => unknown) | undefined;
+  /** postgres.js `target_session_attrs`, passed through. @default {undefined} */
+  readonly target_session_attrs?:
+    | postgres.Options<Record<string, postgres.PostgresType>>["target_session_attrs"]
+    | undefined;
+  /** postgres.js `keep_alive` in seconds (`null`: off), passed through. @default {60} */
+  readonly keep_alive?: number | null | undefined;
+  /** postgres.js `max_pipeline`, passed through (plinth sends one query per connection at a time). @default {100} */
+  readonly max_pipeline?: number | undefined;
+  /** postgres.js `publications` for `sql.subscribe()`, passed through. @default {"alltables"} */
+  readonly publications?: string | undefined;
+  /** postgres.js `fetch_types`: `false` never reads array types from the server. @default {true} */
+  readonly fetch_types?: boolean | undefined;
+  /** postgres.js `sslnegotiation` (`"direct"` for TLS without the SSLRequest round trip), passed through. @default {undefined} */
+  readonly sslnegotiation?: "direct" | null | undefined;
+  /** postgres.js `no_subscribe`, passed through. @default {false} */
+  readonly no_subscribe?: boolean | undefined;
 }
 
 /**
@@ -299,15 +388,22 @@ interface Settings {
   readonly maxDelay: number;
   readonly slowQueryMs: number;
   readonly logger: DatabaseLogger | undefined;
-  readonly applicationName: string;
+  /** Undefined when not given: then `connection.application_name`, else "plinth". */
+  readonly applicationName: string | undefined;
   readonly prewarm: number;
   readonly healthTimeout: number;
   readonly ssl: SslMode;
+  /** The postgres.js options passed through as given. */
+  readonly driver: Readonly<Record<string, unknown>>;
 }
 
 /** The parts of a postgres.js query object plinth hooks into (present in postgres 3.4). */
 interface QueryInternals {
   handle(): unknown;
+  /** The driver instance's `cancel`, which `query.cancel()` calls with the query. */
+  canceller: ((query: QueryInternals) => unknown) | null;
+  /** Set by the driver's `cancel` (true before the query was sent). */
+  readonly cancelled: unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   /** The driver instance's dispatcher the query is handed to when it runs. */
@@ -341,6 +437,8 @@ class QueryRun {
   slot = -1;
   /** The caller's request context, for the slow-query log. */
   context: Readonly<Record<string, unknown>> | undefined = undefined;
+  /** Its place in the gate's queue while it waits for a slot. */
+  waiter: Waiter | undefined = undefined;
   /** The driver's own settle functions, which plinth's replace while it runs. */
   resolve: ((value: unknown) => void) | undefined = undefined;
   reject: ((error: unknown) => void) | undefined = undefined;
@@ -365,9 +463,34 @@ const TEMPLATE: TemplateStringsArray = Object.assign(["select 1"], {
   raw: ["select 1"],
 });
 
-/** The dispatcher of a postgres.js instance, read from a query it creates (and never runs). */
-function handlerOf(sql: postgres.Sql): unknown {
-  return (sql(TEMPLATE) as unknown as QueryInternals).handler;
+/** The postgres.js query class and what an instance gives its queries. */
+type QueryClass = new (
+  strings: TemplateStringsArray,
+  args: unknown[],
+  handler: unknown,
+  canceller: unknown,
+) => QueryInternals;
+
+/**
+ * The current driver instance with its query class, dispatcher and `cancel`, read from a query
+ * it creates (and never runs). plinth makes tagged queries with them itself, so that the frame
+ * postgres.js records as the query's origin (it keeps four) is the caller's, not plinth's.
+ */
+interface Driver {
+  sql: postgres.Sql;
+  Query: QueryClass;
+  handler: unknown;
+  cancel: unknown;
+}
+
+function driverOf(sql: postgres.Sql): Driver {
+  const sample = sql(TEMPLATE) as unknown as QueryInternals;
+  return {
+    sql,
+    Query: sample.constructor as QueryClass,
+    handler: sample.handler,
+    cancel: sample.canceller,
+  };
 }
 
 function duration(
@@ -444,11 +567,15 @@ function settingsOf(
       'Cannot connect to the database: option "logger" must have debug, info, warn and error methods',
     );
   }
-  if (options.ssl !== undefined && !SSL_MODES.includes(options.ssl)) {
+  if (
+    options.ssl !== undefined && !SSL_MODES.includes(options.ssl) &&
+    (typeof options.ssl !== "object" || options.ssl === null)
+  ) {
     throw new TypeError(
-      'Cannot connect to the database: option "ssl" must be a boolean, "require", "allow", "prefer" or "verify-full"',
+      'Cannot connect to the database: option "ssl" must be a boolean, "require", "allow", "prefer", "verify-full" or an object of TLS options',
     );
   }
+  const driver = driverPassThrough(options as Readonly<Record<string, unknown>>);
   const max = embedded ? 1 : integer("max", options.max, 25, 1);
   const prewarmOption = options.prewarm ?? true;
   let prewarm: number;
@@ -471,12 +598,12 @@ function settingsOf(
     ),
     slowQueryMs: duration("slowQueryMs", options.slowQueryMs, 500, true),
     logger,
-    applicationName: text("applicationName", options.applicationName) ??
-      "plinth",
+    applicationName: text("applicationName", options.applicationName),
     prewarm,
     healthTimeout: duration("healthTimeout", options.healthTimeout, 2_000) ||
       2_000,
     ssl: options.ssl ?? false,
+    driver,
   };
 }
 
@@ -506,9 +633,12 @@ function targetOf(
   const user = text("user", options.user) ?? base.user;
   const database = text("database", options.database) ??
     (base.database === "" ? user : base.database);
-  if (options.password !== undefined && typeof options.password !== "string") {
+  if (
+    options.password !== undefined && typeof options.password !== "string" &&
+    typeof options.password !== "function"
+  ) {
     throw new TypeError(
-      'Cannot connect to the database: option "password" must be a string',
+      'Cannot connect to the database: option "password" must be a string or a function',
     );
   }
   return {
@@ -532,7 +662,8 @@ function ownsIdle(
   target: Target,
   sslExplicit: boolean,
 ): boolean {
-  return settings.idleTimeout > 0 && sslOf(settings, target, sslExplicit) === false;
+  return settings.idleTimeout > 0 && settings.driver.socket === undefined &&
+    sslOf(settings, target, sslExplicit) === false;
 }
 
 function sslOf(
@@ -542,10 +673,10 @@ function sslOf(
 ): postgres.Options<
   Record<string, never>
 >["ssl"] {
+  // A URL's sslmode is one of libpq's values (parseDatabaseUrl refuses any other).
   const mode = explicit ? settings.ssl : (target.sslmode ?? false);
-  if (mode === true || mode === "require" || mode === "no-verify") {
-    return "require";
-  }
+  if (typeof mode === "object") return mode as Record<string, unknown>;
+  if (mode === true || mode === "require") return "require";
   if (mode === "verify-full" || mode === "verify-ca") return "verify-full";
   if (mode === "prefer" || mode === "allow") return mode;
   return false;
@@ -601,9 +732,8 @@ class Pool implements Database {
    * and Deno) promoted several megabytes of short-lived query objects per scavenge, which then
    * cost mark-compacts: the largest part of plinth's overhead in the benchmark.
    */
-  readonly #driver: { sql: postgres.Sql };
-  /** The current instance's dispatcher, and those of every instance made so far. */
-  #handler: unknown;
+  readonly #driver: Driver;
+  /** The dispatchers of every instance made so far. */
   #handlers = new WeakSet<object>();
   #generation = 0;
   #bornAt = performance.now();
@@ -642,8 +772,7 @@ class Pool implements Database {
     this.#settings = settings;
     this.#book = book;
     this.#ownsIdle = ownsIdle;
-    this.#driver = { sql: makeInner(true) };
-    this.#handler = this.#adopt(this.#inner);
+    this.#driver = this.#adopt(makeInner(true));
     this.#gate = new Gate(settings.max, settings.queueTimeout);
     this.#running = Array.from({ length: settings.max }, () => undefined);
     this.#free = Array.from({ length: settings.max }, (_, i) => settings.max - 1 - i);
@@ -694,13 +823,23 @@ class Pool implements Database {
   /** The tagged template handed to callers: postgres.js's, with every query instrumented. */
   static #wrap(pool: Pool): postgres.Sql {
     const driver = pool.#driver;
-    // `arguments` rather than rest parameters: no array per query on the hot path.
+    // `arguments` rather than rest parameters: no array unless it is a query. A tagged query is
+    // made here, as the driver's `sql` makes it, so that the driver's record of where it was
+    // made (four frames) ends with the caller's, which its errors' stacks then show.
     const sql = function (first: unknown): unknown {
-      const result = Reflect.apply(driver.sql, undefined, arguments);
-      if (isTemplate(first)) pool.#instrument(result as QueryInternals);
-      return result;
+      if (!isTemplate(first)) return Reflect.apply(driver.sql, undefined, arguments);
+      const args: unknown[] = [];
+      for (let i = 1; i < arguments.length; i++) args.push(arguments[i]);
+      const query = new driver.Query(first, args, driver.handler, driver.cancel);
+      pool.#instrument(query);
+      return query;
     };
     Object.assign(sql, pool.#inner);
+    // Read from the current instance, not copied once: a replaced pool has its own.
+    Object.defineProperties(sql, {
+      options: { enumerable: true, get: () => pool.#inner.options },
+      parameters: { enumerable: true, get: () => pool.#inner.parameters },
+    });
     Object.assign(sql, {
       unsafe: (...args: unknown[]): unknown => {
         const query = (pool.#inner.unsafe as (...a: unknown[]) => unknown)(
@@ -716,9 +855,10 @@ class Pool implements Database {
         pool.#instrument(query as QueryInternals);
         return query;
       },
-      // Through plinth's sql, not the driver's: in the gate like any other query.
-      notify: (channel: string, payload: string): Promise<unknown> =>
-        (sql as unknown as postgres.Sql)`select pg_notify(${channel}, ${String(payload)})`,
+      // Through plinth's sql, not the driver's: in the gate like any other query. Sent at once,
+      // as the driver's is, so a notify nobody awaits is not lost.
+      notify: async (channel: string, payload: string): Promise<unknown> =>
+        await (sql as unknown as postgres.Sql)`select pg_notify(${channel}, ${"" + payload})`,
       begin: (...args: unknown[]): Promise<unknown> =>
         pool.#hold(() => (pool.#inner.begin as (...a: unknown[]) => Promise<unknown>)(...args)),
       reserve: (): Promise<postgres.ReservedSql> => pool.#reserve(),
@@ -731,11 +871,11 @@ class Pool implements Database {
   }
 
   /** Remembers an instance's dispatcher, so queries made for it can be moved to a newer one. */
-  #adopt(inner: postgres.Sql): unknown {
+  #adopt(inner: postgres.Sql): Driver {
     if (this.#ownsIdle) this.#book.owners.add(inner.options);
-    const handler = handlerOf(inner);
-    if (typeof handler === "function") this.#handlers.add(handler);
-    return handler;
+    const driver = driverOf(inner);
+    if (typeof driver.handler === "function") this.#handlers.add(driver.handler);
+    return driver;
   }
 
   /**
@@ -749,7 +889,26 @@ class Pool implements Database {
     ) return;
     query[RUN] = new QueryRun(this, query);
     query.handle = Pool.#handle;
+    if (query.canceller !== null) query.canceller = Pool.#cancel;
   }
+
+  /**
+   * The query's canceller (`query.cancel()` calls it with the query). A query waiting in plinth's
+   * queue leaves it at once; one not yet sent is then rejected by the driver's own `cancel`
+   * (57014, as postgres.js does for a query it has not sent), which marks it so the driver will
+   * not send it; a running one is cancelled on the server by the driver.
+   */
+  static #cancel = function (this: unknown, query: QueryInternals): unknown {
+    const run = query[RUN] as QueryRun;
+    const pool = run.pool;
+    if (run.state === 0) run.state = 3;
+    else if (
+      run.state === 1 && run.waiter !== undefined && pool.#gate.withdraw(run.waiter)
+    ) run.state = 3;
+    // A query granted a slot but not yet dispatched keeps state 1: #run sees it is cancelled
+    // and gives the slot back.
+    return (pool.#driver.cancel as (q: QueryInternals) => unknown)(query);
+  };
 
   /** The query's `handle()`: asks for a slot (the driver calls it when the query is awaited). */
   static #handle = function (this: QueryInternals): void {
@@ -763,7 +922,7 @@ class Pool implements Database {
     if (pool.#settings.slowQueryMs !== Infinity) run.context = getContext();
     if (pool.#gate.tryAcquire()) return pool.#run(run);
     run.queuedAt = performance.now();
-    pool.#gate.wait(
+    run.waiter = pool.#gate.wait(
       // A slot is freed while the driver settles a query, before that connection is idle
       // again: dispatch once the driver is done, or it would pipeline onto a busy connection.
       () => queueMicrotask(() => pool.#run(run)),
@@ -777,13 +936,20 @@ class Pool implements Database {
   /** Hands the query, holding a slot, to the driver; the slot is freed when the driver settles it. */
   #run(run: QueryRun): void {
     const query = run.query;
+    if (query.cancelled) {
+      // Cancelled while it waited for this slot: the driver would never send nor settle it.
+      run.state = 3;
+      this.#gate.release();
+      return;
+    }
     run.state = 2;
     // No clock read when the slow-query log is off.
     if (this.#settings.slowQueryMs !== Infinity) run.startedAt = performance.now();
     // A query made before the driver instance was replaced (say, waiting in the queue during a
     // restart) goes to the current one, not to the retired one that refuses it.
-    if (query.handler !== this.#handler && this.#handlers.has(query.handler as object)) {
-      query.handler = this.#handler;
+    const handler = this.#driver.handler;
+    if (query.handler !== handler && this.#handlers.has(query.handler as object)) {
+      query.handler = handler;
     }
     run.generation = this.#generation;
     const slot = this.#free.pop();
@@ -960,9 +1126,9 @@ class Pool implements Database {
     const old = this.#inner;
     // Every query running now runs on the old instance.
     const stranded = this.#running.filter((query) => query !== undefined);
-    this.#driver.sql = this.#makeInner(!this.#typesKnown);
-    if (this.#typesKnown) shareTypes(old, this.#inner);
-    this.#handler = this.#adopt(this.#inner);
+    const inner = this.#makeInner(!this.#typesKnown);
+    if (this.#typesKnown) shareTypes(old, inner);
+    Object.assign(this.#driver, this.#adopt(inner));
     this.#generation++;
     this.#bornAt = performance.now();
     const retiring: Promise<void> = old.end({
@@ -1104,14 +1270,16 @@ class Pool implements Database {
     this.#closed = true;
     if (this.#sweeper !== undefined) timers.clearInterval(this.#sweeper);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const drained = await Promise.race([
+    // Timeout 0 waits for nothing, as the driver's end({ timeout: 0 }): what is queued is
+    // refused and what runs is destroyed, even a query that would answer within a turn.
+    const drained = timeout > 0 && await Promise.race([
       this.#gate.idle().then(() => true),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeout);
       }),
     ]);
     clearTimeout(timer);
-    if (!drained) {
+    if (!drained && (this.#gate.busy - this.#sweeping !== 0 || this.#gate.queued !== 0)) {
       this.#logger().warn(
         "Closing the database: terminating queries still running",
         {
@@ -1122,6 +1290,16 @@ class Pool implements Database {
         },
       );
       this.#gate.rejectAll("closed");
+      // The driver destroys their connections below, but a query whose answer arrives first
+      // would still resolve: reject every one now, with the driver's code for it.
+      for (const query of this.#running) {
+        query?.reject(
+          Object.assign(
+            new Error(`Cannot run query on ${this.target}: the database was closed`),
+            { code: "CONNECTION_DESTROYED" },
+          ),
+        );
+      }
     }
     try {
       await this.#inner.end({ timeout: 0 });
@@ -1201,14 +1379,20 @@ function driverOptions(
   book: SocketBook,
   fetchTypes: boolean,
 ): postgres.Options<Record<string, never>> {
-  const connection: Record<string, string | number> = {
-    application_name: settings.applicationName,
+  const driver = settings.driver;
+  const connection: Record<string, unknown> = {
+    application_name: "plinth",
+    ...(driver.connection as Record<string, unknown> | undefined),
   };
+  if (settings.applicationName !== undefined) {
+    connection.application_name = settings.applicationName;
+  }
   if (settings.statementTimeout > 0) {
     connection.statement_timeout = Math.round(settings.statementTimeout);
   }
   const reconnectCap = Math.min(settings.maxDelay, 1_000);
   return {
+    ...driver,
     host: target.host,
     port: target.port,
     database: target.database,
@@ -1224,16 +1408,16 @@ function driverOptions(
     max_lifetime: settings.maxLifetime > 0 ? settings.maxLifetime / 1000 : null,
     connect_timeout: settings.connectTimeout / 1000,
     connection,
-    fetch_types: fetchTypes,
-    onnotice: noticeHandler(settings),
+    fetch_types: fetchTypes && driver.fetch_types !== false,
+    onnotice: driver.onnotice ?? noticeHandler(settings),
     backoff: (retries: number) =>
       backoffDelay(retries, {
         baseDelay: Math.min(settings.baseDelay, 100),
         maxDelay: reconnectCap,
       }) /
       1000,
-    socket: socketFactory(target, book),
-  } as postgres.Options<Record<string, never>>;
+    socket: socketFactory(target, book, driver.socket as CustomSocket | undefined),
+  } as unknown as postgres.Options<Record<string, never>>;
 }
 
 /** One attempt at a first connection: `select 1` on a throwaway single connection, bounded. */

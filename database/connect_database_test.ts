@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
-import { AppError } from "@plinth/errors";
+import { AppError, serializeError } from "@plinth/errors";
 import { withRequestId } from "@plinth/logging";
 import { checkHealth, connectDatabase } from "./connect_database.ts";
 import { DatabaseError } from "./database_error.ts";
@@ -403,13 +403,14 @@ test("Database closes idle connections after idleTimeout, with Terminate, and re
   if (!(await needServer(t))) return;
   const name = uniqueName("idle");
   const logger = quiet();
+  // The observer first: connecting it can take longer than idleTimeout on a loaded machine.
+  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
   const db = await connectDatabase(DATABASE_URL, {
     max: 3,
     idleTimeout: 200,
     applicationName: name,
     logger,
   });
-  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
   try {
     assert.equal(db.stats().open, 3);
     assert.equal((await backends(observer, name)).length, 3);
@@ -508,6 +509,238 @@ test("Database keeps the connection of sql.listen() open while the pool closes i
     const deadline = performance.now() + 2_000;
     while (received.length === 0 && performance.now() < deadline) await sleep(20);
     assert.deepEqual(received, ["after idle"]);
+  } finally {
+    await db.close();
+    await observer.close();
+  }
+});
+
+test("connectDatabase() refuses an unknown sslmode in the URL, naming the parameter, instead of connecting in plaintext", async () => {
+  for (const mode of ["verify_full", "Require", "REQUIRE", "required", "true", "no-verify", ""]) {
+    const url = `${DATABASE_URL}?sslmode=${encodeURIComponent(mode)}`;
+    const error = await connectDatabase(url, {
+      retry: { retries: 0 },
+      connectTimeout: 1_000,
+      logger: quiet(),
+    }).then(
+      async (db) => {
+        await db.close();
+        return assert.fail(`sslmode=${mode} connected`);
+      },
+      (error: unknown) => error,
+    );
+    assert.ok(error instanceof TypeError, `sslmode=${mode}`);
+    assert.equal(
+      error.message,
+      'Cannot connect to the database: the URL parameter "sslmode" must be one of disable, allow, prefer, require, verify-ca, verify-full',
+    );
+  }
+});
+
+test("connectDatabase() accepts libpq's sslmode values; disable connects in plaintext", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(`${DATABASE_URL}?sslmode=disable`, { max: 1, logger: quiet() });
+  try {
+    const [row] = await db.sql`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
+    assert.equal(row?.ssl, false);
+  } finally {
+    await db.close();
+  }
+  for (const mode of ["require", "verify-ca", "verify-full"]) {
+    // The shared server has no TLS: each of these must fail to connect, never fall back.
+    await assert.rejects(
+      connectDatabase(`${DATABASE_URL}?sslmode=${mode}`, {
+        retry: { retries: 0 },
+        connectTimeout: 1_000,
+        logger: quiet(),
+      }),
+      { code: "connect_failed" },
+      `sslmode=${mode}`,
+    );
+  }
+});
+
+/** Every string reachable from `value`: own properties (symbols too), causes, stacks. */
+function reachableText(value: unknown, seen = new Set<unknown>()): string[] {
+  if (typeof value === "string") return [value];
+  if (typeof value !== "object" || value === null || seen.has(value)) {
+    return value === undefined || value === null ? [] : [String(value)];
+  }
+  seen.add(value);
+  const out: string[] = [];
+  if (value instanceof Error) out.push(String(value), value.stack ?? "");
+  for (const key of Reflect.ownKeys(value)) {
+    out.push(String(key));
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    if (descriptor !== undefined && "value" in descriptor) {
+      out.push(...reachableText(descriptor.value, seen));
+    }
+  }
+  if (value instanceof Error && !Object.hasOwn(value, "cause")) {
+    out.push(...reachableText((value as { cause?: unknown }).cause, seen));
+  }
+  return out;
+}
+
+test("connectDatabase() never carries a malformed URL's text (its password) in the error, its causes or properties", async () => {
+  const secret = "Sup3rSecretPw";
+  const urls = [
+    `postgres://app:${secret}@db.internal:99999/shop`,
+    `postgres://app:${secret}@[::1/shop`,
+    `postgres://app:${secret}@db internal/shop`,
+    `postgres://app:${secret}@db.internal:port/shop`,
+    `postgres://app:%ZZ${secret}@db.internal/shop`,
+    `postgres://app:${secret}@db.internal/%E0%A4%A`,
+    `postgres://a%ZZpp:${secret}@db.internal/shop`,
+    `mysql://app:${secret}@db.internal/shop`,
+    `postgres://app:${secret}@db.internal/shop?sslmode=verify_full`,
+    `app:${secret}@db.internal/shop`,
+  ];
+  for (const url of urls) {
+    const error = await connectDatabase(url, { logger: quiet() }).then(
+      () => assert.fail(`connected to ${url.replace(secret, "***")}`),
+      (error: unknown) => error,
+    );
+    assert.ok(error instanceof TypeError, url.replace(secret, "***"));
+    assert.match(error.message, /^Cannot connect to the database: /);
+    const texts = [
+      ...reachableText(error),
+      JSON.stringify(serializeError(error)),
+      JSON.stringify(error),
+      String(error),
+    ];
+    for (const text of texts) {
+      assert.ok(
+        !text.includes(secret),
+        `${url.replace(secret, "***")} leaked: ${text.replaceAll(secret, "***")}`,
+      );
+      assert.ok(!text.includes("db.internal"), `${url.replace(secret, "***")} leaked the host`);
+    }
+  }
+});
+
+/** Waits until `condition()` holds, for at most `ms`. */
+async function until(condition: () => boolean, ms = 2_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition() && performance.now() < deadline) await sleep(5);
+  assert.ok(condition(), `condition not met within ${ms} ms`);
+}
+
+test("query.cancel() on a query waiting for a connection frees its place: the pool keeps working (max: 1)", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, { max: 1, queueTimeout: 1_000, logger: quiet() });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const long = db.sql`select pg_sleep(0.1)`.execute();
+      const queued = db.sql`select 1 as n`.execute();
+      assert.deepEqual(db.stats(), { open: 1, busy: 1, queued: 1, max: 1 });
+      queued.cancel();
+      await assert.rejects(queued, { code: "57014" });
+      assert.equal(db.stats().queued, 0);
+      await long;
+      assert.equal(db.stats().busy, 0, "no slot is held by the cancelled query");
+      // Cancelled before it ever asked for a connection.
+      const unsent = db.sql`select 2 as n`;
+      unsent.cancel();
+      await assert.rejects(unsent, { code: "57014" });
+      assert.equal(db.stats().busy, 0);
+      const [row] = await db.sql`select ${round}::int as n`;
+      assert.equal(row?.n, round);
+    }
+    // A running query is cancelled on the server, and its slot freed.
+    const running = db.sql`select pg_sleep(5)`.execute();
+    await until(() => db.stats().busy === 1);
+    await sleep(50);
+    running.cancel();
+    await assert.rejects(running, { code: "57014" });
+    // The cancel request's own short connection closes once the server has read it.
+    await until(() => db.stats().open === 1);
+    assert.deepEqual(db.stats(), { open: 1, busy: 0, queued: 0, max: 1 });
+    assert.equal((await db.sql`select 1 as n`)[0]?.n, 1);
+  } finally {
+    await db.close();
+  }
+});
+
+test("sql.notify() sends at once, as postgres.js does: a notify nobody awaits reaches the listener", async (t) => {
+  if (!(await needServer(t))) return;
+  const channel = uniqueName("eager");
+  const db = await connectDatabase(DATABASE_URL, { max: 2, logger: quiet() });
+  try {
+    const received: string[] = [];
+    await db.sql.listen(channel, (payload) => void received.push(payload));
+    void db.sql.notify(channel, "fire and forget");
+    await until(() => received.length === 1);
+    assert.deepEqual(received, ["fire and forget"]);
+  } finally {
+    await db.close();
+  }
+});
+
+test("Database keeps the caller's file in the stack of a failed query, as raw postgres.js does", async (t) => {
+  if (!(await needServer(t))) return;
+  const db = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  try {
+    const error = await db.sql`select 1/0 as boom`.then(
+      () => assert.fail("divided by zero"),
+      (error: Error) => error,
+    );
+    assert.equal((error as { code?: string }).code, "22012");
+    assert.match(error.stack ?? "", /connect_database_test\.ts/);
+  } finally {
+    await db.close();
+  }
+});
+
+test("Database end({ timeout: 0 }) and close({ timeout: 0 }) reject a query issued just before", async (t) => {
+  if (!(await needServer(t))) return;
+  for (const how of ["end", "close"] as const) {
+    for (let i = 0; i < 5; i++) {
+      const db = await connectDatabase(DATABASE_URL, { max: 2, logger: quiet() });
+      const quick = db.sql`select 1 as n`.execute();
+      const slow = db.sql`select pg_sleep(0.2)`.execute();
+      const queued = db.sql`select 3 as n`.execute();
+      const closed = how === "end" ? db.sql.end({ timeout: 0 }) : db.close({ timeout: 0 });
+      await assert.rejects(quick, { code: "CONNECTION_DESTROYED" }, how);
+      await assert.rejects(slow, { code: "CONNECTION_DESTROYED" }, how);
+      await assert.rejects(queued, { code: "database_closed" }, how);
+      await closed;
+      assert.equal(db.stats().busy, 0);
+    }
+  }
+});
+
+test("Database sql.options and sql.parameters follow the driver's pool when it is replaced", async (t) => {
+  if (!(await needServer(t))) return;
+  const name = uniqueName("replaced");
+  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  // connectTimeout bounds how long close() waits for the replaced pool (on Bun, its whole bound).
+  const db = await connectDatabase(DATABASE_URL, {
+    max: 1,
+    applicationName: name,
+    connectTimeout: 1_000,
+    logger: quiet(),
+  });
+  try {
+    const before = db.sql.options;
+    assert.equal(typeof db.sql.parameters.server_version, "string");
+    const running = db.sql`select pg_sleep(5)`.execute();
+    await until(() => db.stats().busy === 1);
+    let pids: number[] = [];
+    const deadline = performance.now() + 2_000;
+    while (pids.length === 0 && performance.now() < deadline) {
+      pids = (await observer.sql`select pid from pg_stat_activity
+        where application_name = ${name} and state = 'active'`).map((r) => r.pid as number);
+    }
+    await observer.sql`select pg_terminate_backend(${pids[0] ?? 0}::int)`;
+    await assert.rejects(
+      running,
+      (error: { code?: string }) => ["57P01", "CONNECTION_CLOSED"].includes(error.code ?? ""),
+    );
+    await until(() => db.sql.options !== before);
+    const [row] = await db.sql`select 1 as n`;
+    assert.equal(row?.n, 1);
+    assert.equal(typeof db.sql.parameters.server_version, "string");
   } finally {
     await db.close();
     await observer.close();
