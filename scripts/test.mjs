@@ -28,6 +28,8 @@ const THIRD_PARTY_TYPES = new Set([
   "NatsConnection",
   // postgres (postgres.js)
   "postgres",
+  "postgres.Options",
+  "postgres.PostgresType",
   "postgres.Sql",
   "postgres.TransactionSql",
   // sibling packages' exported types (not re-exported: no barrels across packages)
