@@ -6,7 +6,7 @@ import type { Context, Env, ErrorHandler, Handler, Next } from "hono";
  * @example
  * ```ts
  * import { type ChainOptions } from "@plinth/auth";
- * import { problemHandler } from "@plinth/errors";
+ * import { problemHandler } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const options: ChainOptions = { onError: problemHandler() };
@@ -151,7 +151,7 @@ class Run<E extends Env, P extends string> {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { problemHandler } from "@plinth/errors";
+ * import { problemHandler } from "@plinth/errors/hono";
  * import {
  *   authenticate,
  *   type AuthVariables,

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Context, type ErrorHandler, type Handler, Hono } from "hono";
-import { problemHandler } from "@plinth/errors";
+import { problemHandler } from "@plinth/errors/hono";
 import { chain } from "./chain.ts";
 import { authenticate, type AuthVariables } from "./middleware.ts";
 import { createTokenIssuer } from "./token_issuer.ts";

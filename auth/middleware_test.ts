@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { Hono } from "hono";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { problemHandler } from "@plinth/errors";
+import { problemHandler } from "@plinth/errors/hono";
 import { createLogger, setLogger } from "@plinth/logging";
 import {
   type ApiKeyRecord,

@@ -14,7 +14,7 @@ import { bodyParseError, maybeBodyParseError } from "./_invalid_json.ts";
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { type ProblemLogger, problemHandler } from "@plinth/errors";
+ * import { type ProblemLogger, problemHandler } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
@@ -39,7 +39,8 @@ export interface ProblemLogger {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { notFound, type ProblemErrorInfo, problemHandler } from "@plinth/errors";
+ * import { notFound } from "@plinth/errors";
+ * import { type ProblemErrorInfo, problemHandler } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const seen: ProblemErrorInfo[] = [];
@@ -68,7 +69,8 @@ export interface ProblemErrorInfo {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { problemHandler, type ProblemHandlerOptions, unauthorized } from "@plinth/errors";
+ * import { unauthorized } from "@plinth/errors";
+ * import { problemHandler, type ProblemHandlerOptions } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const options: ProblemHandlerOptions = { typeBase: "https://errors.example.com/", onError: () => {} };
@@ -225,7 +227,8 @@ function report(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { notFound, problemHandler } from "@plinth/errors";
+ * import { notFound } from "@plinth/errors";
+ * import { problemHandler } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
@@ -243,7 +246,7 @@ function report(
  * @example A malformed JSON body is the client's error
  * ```ts
  * import { Hono } from "hono";
- * import { problemHandler } from "@plinth/errors";
+ * import { problemHandler } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
@@ -295,7 +298,7 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandle
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { problemNotFound } from "@plinth/errors";
+ * import { problemNotFound } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
@@ -330,7 +333,7 @@ export function problemNotFound(options: ProblemHandlerOptions = {}): NotFoundHa
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { problemBoundary, problemHandler } from "@plinth/errors";
+ * import { problemBoundary, problemHandler } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();

@@ -3,7 +3,7 @@
  * (`application/problem+json`).
  *
  * Throw an {@linkcode AppError} (or use a constructor such as {@linkcode notFound}); register
- * {@linkcode problemHandler}, {@linkcode problemNotFound} and {@linkcode problemBoundary} on a
+ * `problemHandler`, `problemNotFound` and `problemBoundary` from `@plinth/errors/hono` on a
  * Hono app, and every failure answers the same way: a stable `code`, a client-safe `detail`,
  * the request's `instance` and `request_id`, and nothing from a 5xx's message. For logs,
  * {@linkcode serializeError} and {@linkcode errorChain} walk the whole `cause` chain safely.
@@ -11,7 +11,8 @@
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { conflict, problemBoundary, problemHandler, problemNotFound } from "@plinth/errors";
+ * import { conflict } from "@plinth/errors";
+ * import { problemBoundary, problemHandler, problemNotFound } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
@@ -45,5 +46,3 @@ export * from "./chain.ts";
 export * from "./from_zod.ts";
 export * from "./serialize_error.ts";
 export * from "./problem_response.ts";
-export * from "./middleware.ts";
-export * from "./validate.ts";

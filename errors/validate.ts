@@ -11,7 +11,7 @@ import { invalidJson } from "./_invalid_json.ts";
  *
  * @example
  * ```ts
- * import type { ValidateTarget } from "@plinth/errors";
+ * import type { ValidateTarget } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const target: ValidateTarget = "query";
@@ -27,7 +27,7 @@ export type ValidateTarget = "json" | "query" | "param" | "header";
  *
  * @example
  * ```ts
- * import type { ValidateSchema } from "@plinth/errors";
+ * import type { ValidateSchema } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  * import { z } from "zod";
  *
@@ -54,7 +54,7 @@ export interface ValidateSchema {
  *
  * @example
  * ```ts
- * import type { SchemaInput } from "@plinth/errors";
+ * import type { SchemaInput } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  * import { z } from "zod";
  *
@@ -72,7 +72,7 @@ export type SchemaInput<Schema extends ValidateSchema> = NonNullable<
  *
  * @example
  * ```ts
- * import type { SchemaOutput } from "@plinth/errors";
+ * import type { SchemaOutput } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  * import { z } from "zod";
  *
@@ -91,7 +91,7 @@ export type SchemaOutput<Schema extends ValidateSchema> = NonNullable<
  *
  * @example
  * ```ts
- * import type { ValidateInput } from "@plinth/errors";
+ * import type { ValidateInput } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  * import { z } from "zod";
  *
@@ -135,7 +135,7 @@ function isSchema(value: unknown): value is ValidateSchema {
  * ```ts
  * import { Hono } from "hono";
  * import { z } from "zod";
- * import { problemHandler, validate } from "@plinth/errors";
+ * import { problemHandler, validate } from "@plinth/errors/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();

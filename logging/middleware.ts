@@ -16,7 +16,7 @@ const NO_CONTEXT = new ContextRecord({});
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { requestId, type RequestIdVariables } from "@plinth/logging";
+ * import { requestId, type RequestIdVariables } from "@plinth/logging/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono<{ Variables: RequestIdVariables }>();
@@ -37,7 +37,7 @@ export interface RequestIdVariables {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { requestId, type RequestIdOptions } from "@plinth/logging";
+ * import { requestId, type RequestIdOptions } from "@plinth/logging/hono";
  * import assert from "node:assert/strict";
  *
  * const options: RequestIdOptions = { generate: () => "fixed-id", trustIncoming: false };
@@ -74,7 +74,8 @@ export interface RequestIdOptions {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { createLogger, requestId } from "@plinth/logging";
+ * import { createLogger } from "@plinth/logging";
+ * import { requestId } from "@plinth/logging/hono";
  * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
@@ -133,7 +134,8 @@ export function requestId(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { createLogger, requestLogger, type RequestLoggerOptions } from "@plinth/logging";
+ * import { createLogger } from "@plinth/logging";
+ * import { requestLogger, type RequestLoggerOptions } from "@plinth/logging/hono";
  * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
@@ -274,7 +276,8 @@ function levelFor(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { createLogger, requestId, requestLogger } from "@plinth/logging";
+ * import { createLogger } from "@plinth/logging";
+ * import { requestId, requestLogger } from "@plinth/logging/hono";
  * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];

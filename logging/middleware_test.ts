@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { problemHandler, unauthorized } from "@plinth/errors";
+import { unauthorized } from "@plinth/errors";
+import { problemHandler } from "@plinth/errors/hono";
 import { createLogger, type Logger } from "./logger.ts";
 import { requestId, type RequestIdVariables, requestLogger } from "./middleware.ts";
 import { getContext } from "./context.ts";

@@ -4,10 +4,10 @@
  * `trace_id` and `span_id`, then the fields), fast enough to leave on, and safe with any value.
  *
  * {@linkcode createLogger} makes a logger; {@linkcode log} is the default one, usable before any
- * set-up. {@linkcode runWithContext} (or the {@linkcode requestId} Hono middleware) puts fields
- * such as `request_id` on every line logged inside it, across `await`s. Secrets are redacted by
- * key, errors are written with their whole cause chain, and {@linkcode requestLogger} writes one
- * access line per request.
+ * set-up. {@linkcode runWithContext} (or the `requestId` Hono middleware) puts fields such as
+ * `request_id` on every line logged inside it, across `await`s. Secrets are redacted by key, and
+ * errors are written with their whole cause chain. The Hono middleware, `requestId` and
+ * `requestLogger` (one access line per request), come from `@plinth/logging/hono`.
  *
  * @example
  * ```ts
@@ -39,4 +39,3 @@ export * from "./context.ts";
 export * from "./destination.ts";
 export * from "./default_logger.ts";
 export * from "./redact.ts";
-export * from "./middleware.ts";

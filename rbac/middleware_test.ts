@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { problemHandler } from "@plinth/errors";
+import { problemHandler } from "@plinth/errors/hono";
 import { createLogger, setLogger } from "@plinth/logging";
 import {
   type AuthContext,

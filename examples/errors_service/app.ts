@@ -9,17 +9,10 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import {
-  budgetExceeded,
-  conflict,
-  fromZod,
-  notFound,
-  problemBoundary,
-  problemHandler,
-  problemNotFound,
-  wrap,
-} from "@plinth/errors";
-import { type Logger, requestId, requestLogger } from "@plinth/logging";
+import { budgetExceeded, conflict, fromZod, notFound, wrap } from "@plinth/errors";
+import { problemBoundary, problemHandler, problemNotFound } from "@plinth/errors/hono";
+import { type Logger } from "@plinth/logging";
+import { requestId, requestLogger } from "@plinth/logging/hono";
 
 /** An organisation of the demo service. */
 export interface Org {
