@@ -83,12 +83,12 @@ async function measure(fn: () => unknown): Promise<number[]> {
 
 try {
   const first = performance.now();
-  await loadConfig(schema, { dir, source: env, environment: "production", onWarning: () => {} });
+  await loadConfig(schema, { dir, env, environment: "production", onWarning: () => {} });
   const cold = performance.now() - first;
 
   const plinth = stats(
     await measure(() =>
-      loadConfig(schema, { dir, source: env, environment: "production", onWarning: () => {} })
+      loadConfig(schema, { dir, env, environment: "production", onWarning: () => {} })
     ),
   );
   const zodOnly = stats(await measure(() => schema.parse(typed)));

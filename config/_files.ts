@@ -42,7 +42,7 @@ export function parseConfigFile(
   if (data === null || data === undefined) return out;
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new ConfigParseError("the top level must be a mapping of keys to values", {
-      code: isJsonFile(name) ? "invalid_json" : "invalid_yaml",
+      code: isJsonFile(name) ? "config_invalid_json" : "config_invalid_yaml",
       file: name,
       line: 1,
       column: 1,
@@ -54,7 +54,7 @@ export function parseConfigFile(
       const segment = toEnvKey(key);
       if (segment === "") {
         throw new ConfigParseError("a key has no letters or digits", {
-          code: "unsafe_key",
+          code: "config_unsafe_key",
           file: name,
           line: lineOf(memberPath),
         });
@@ -82,7 +82,7 @@ interface Parsed {
 
 function unsafeKey(name: string, key: string, line: number | undefined, column?: number): never {
   throw new ConfigParseError(`the key ${JSON.stringify(key)} is not allowed`, {
-    code: "unsafe_key",
+    code: "config_unsafe_key",
     file: name,
     line,
     column,
@@ -97,7 +97,7 @@ function readJson(name: string, text: string): Parsed {
     const offset = (error as { offset?: number }).offset ?? 0;
     const { line, column } = lineColumn(text, offset);
     throw new ConfigParseError(`invalid JSON: ${(error as Error).message}`, {
-      code: "invalid_json",
+      code: "config_invalid_json",
       file: name,
       line,
       column,
@@ -131,14 +131,14 @@ function readYaml(name: string, text: string): Parsed {
     throw new ConfigParseError(
       "cannot parse YAML: the yaml package reads the LOG_TOKENS and LOG_STREAM variables: " +
         "run Deno with --allow-env=LOG_TOKENS,LOG_STREAM (or --allow-env), or use a JSON file",
-      { code: "unreadable_file", file: name, cause: error },
+      { code: "config_file_unreadable", file: name, cause: error },
     );
   }
   // Messages name the kind of error and where, never the parser's words: they can quote the file.
   function fail(code: string | undefined, offset: number | undefined): never {
     const position = offset === undefined ? undefined : lineCounter.linePos(offset);
     throw new ConfigParseError(yamlReason(code), {
-      code: "invalid_yaml",
+      code: "config_invalid_yaml",
       file: name,
       line: position?.line,
       column: position?.col,

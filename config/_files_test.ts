@@ -80,7 +80,7 @@ test("parseConfigFile() names the kind and position of a YAML error, never the f
   for (const [text, prefix] of cases) {
     assert.throws(() => parseConfigFile("config.yaml", text, () => false), (error: unknown) => {
       assert.ok(error instanceof ConfigParseError, text);
-      assert.equal(error.code, "invalid_yaml");
+      assert.equal(error.code, "config_invalid_yaml");
       assert.ok(error.message.startsWith(`Cannot load config file ${prefix}`), error.message);
       assert.ok(!error.message.includes("s3cr3t"), error.message);
       assert.equal(error.cause, undefined, "the parser's error can quote the file");

@@ -1,7 +1,7 @@
 // The outside world of loadConfig(): files through node:fs and the process environment, on
 // Deno, Node and Bun alike. A refused permission is reported as such, naming the path and
 // Deno's flag, never as a file that is missing.
-import { ConfigParseError } from "./errors.ts";
+import { ConfigError, ConfigParseError } from "./errors.ts";
 
 let nodeFs: Promise<typeof import("node:fs")> | undefined;
 
@@ -22,7 +22,7 @@ async function loadFs(path: string): Promise<typeof import("node:fs")> {
   } catch (error) {
     throw new ConfigParseError(
       "no file system is available here (pass dir: null and in-memory files)",
-      { code: "unreadable_file", file: path, cause: error },
+      { code: "config_file_unreadable", file: path, cause: error },
     );
   }
 }
@@ -59,7 +59,7 @@ export async function readFileFromDisk(path: string): Promise<string | undefined
       isDenied(error)
         ? deniedReason(error, path, "file")
         : `cannot read the file (${code ?? "error"})`,
-      { code: "unreadable_file", file: path, cause: error },
+      { code: "config_file_unreadable", file: path, cause: error },
     );
   }
 }
@@ -77,26 +77,31 @@ export async function listDirectory(dir: string): Promise<Set<string> | undefine
   } catch (error) {
     if (!isDenied(error)) return undefined;
     throw new ConfigParseError(deniedReason(error, dir, "directory"), {
-      code: "unreadable_file",
+      code: "config_file_unreadable",
       file: dir === "." ? "./" : dir,
       cause: error,
     });
   }
 }
 
-/** A copy of the process environment (`{}` where there is none). */
+/**
+ * A copy of the process environment (`{}` where there is none): the default of the `env`
+ * option, read only when the caller passes no `env`.
+ *
+ * @throws {ConfigError} With code `config_env_unreadable` when reading it is refused.
+ */
 export function processEnv(): Record<string, string | undefined> {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   if (proc?.env === undefined) return {};
   try {
     return { ...proc.env };
   } catch (error) {
-    throw new Error(
+    throw new ConfigError(
       isDenoPermissionError(error)
         ? "Cannot read the environment: env permission is missing: run Deno with --allow-env " +
-          "(all of it: config lists every variable), or pass `source`"
-        : "Cannot read the environment: access was denied (pass `source`)",
-      { cause: error },
+          "(all of it: config lists every variable), or pass `env`"
+        : "Cannot read the environment: access was denied (pass `env`)",
+      { code: "config_env_unreadable", cause: error },
     );
   }
 }

@@ -20,6 +20,7 @@ function denoBinary(): string | undefined {
 interface Outcome {
   ok: boolean;
   text: string;
+  code?: string;
 }
 
 /** Runs five loads in a Deno process with the given permission flags, in a directory holding config.yaml. */
@@ -31,16 +32,16 @@ async function loadUnderDeno(deno: string, dir: string, flags: string[]): Promis
 import { z } from "zod";
 const schema = z.object({ REGION: z.string().optional() });
 const attempts = [
-  () => loadConfig(schema, { source: {} }),
-  () => loadConfig(schema, { source: {}, dir: ${JSON.stringify(dir)} }),
+  () => loadConfig(schema, { env: {} }),
+  () => loadConfig(schema, { env: {}, dir: ${JSON.stringify(dir)} }),
   () => loadConfig(schema, { dir: null }),
   () => loadConfig(schema, {
-    source: {},
+    env: {},
     files: [{ name: "config.yaml", content: "region: in-memory" }],
     dotenv: false,
   }),
   () => loadConfig(schema, {
-    source: {},
+    env: {},
     files: [{ name: "config.json", content: '{ "region": "json" }' }],
     dotenv: false,
   }),
@@ -51,7 +52,7 @@ for (const attempt of attempts) {
     const config = await attempt();
     outcomes.push({ ok: true, text: String(config.values.REGION) });
   } catch (error) {
-    outcomes.push({ ok: false, text: error.message });
+    outcomes.push({ ok: false, text: error.message, code: error.code });
   }
 }
 console.log(JSON.stringify(outcomes));
@@ -81,6 +82,7 @@ test("loadConfig() on Deno names the missing --allow-read and --allow-env permis
 
     const denied = await loadUnderDeno(deno, dir, []);
     assert.equal(denied[0]?.ok, false);
+    assert.equal(denied[0]?.code, "config_file_unreadable");
     assert.equal(
       denied[0]?.text,
       "Cannot load config file ./: read permission is missing for this directory: " +
@@ -93,13 +95,15 @@ test("loadConfig() on Deno names the missing --allow-read and --allow-env permis
         `run Deno with --allow-read=${dir}, or pass dir: null to read no files`,
     );
     assert.equal(denied[2]?.ok, false);
-    assert.match(denied[2]?.text ?? "", /^Cannot read the environment: .*--allow-env/);
+    assert.equal(denied[2]?.code, "config_env_unreadable");
+    assert.match(denied[2]?.text ?? "", /^Cannot read the environment: .*--allow-env.*pass `env`/);
     // The yaml package reads two variables while it parses; JSON needs no permission at all.
     assert.deepEqual(denied[3], {
       ok: false,
       text: "Cannot load config file config.yaml: cannot parse YAML: the yaml package reads the " +
         "LOG_TOKENS and LOG_STREAM variables: run Deno with --allow-env=LOG_TOKENS,LOG_STREAM " +
         "(or --allow-env), or use a JSON file",
+      code: "config_file_unreadable",
     });
     assert.deepEqual(denied[4], { ok: true, text: "json" });
     const narrow = await loadUnderDeno(deno, dir, ["--allow-env=LOG_TOKENS,LOG_STREAM"]);

@@ -33,7 +33,7 @@ export function warningSink(
   onWarning: ((warning: ConfigWarning) => void) | undefined,
   logger: ConfigLogger | undefined,
   write: (line: string) => void = (line) => console.log(line),
-  clock: () => number = Date.now,
+  now: () => number = Date.now,
 ): WarningSink {
   const pending: ConfigWarning[] = [];
   const byDefault = onWarning === undefined && logger === undefined;
@@ -48,7 +48,7 @@ export function warningSink(
       const level = setting("LOG_LEVEL")?.trim().toLowerCase() ?? "";
       if (!QUIET_LEVELS.has(level)) {
         const service = setting("SERVICE_NAME") || "unknown_service";
-        for (const warning of pending) write(warningLine(warning, service, clock()));
+        for (const warning of pending) write(warningLine(warning, service, now()));
       }
       pending.length = 0;
     },

@@ -6,11 +6,11 @@ const warning = {
   source: ".env:3",
   message: 'A references ${B}, which is not set; it expands to ""',
 };
-const clock = (): number => Date.UTC(2026, 10, 22, 1, 2, 3, 456);
+const now = (): number => Date.UTC(2026, 10, 22, 1, 2, 3, 456);
 
 test("warningSink() writes the exact line @plinth/logging would, when flushed", () => {
   const lines: string[] = [];
-  const sink = warningSink(undefined, undefined, (line) => lines.push(line), clock);
+  const sink = warningSink(undefined, undefined, (line) => lines.push(line), now);
   sink.add(warning);
   assert.deepEqual(lines, [], "nothing before the load ends");
   sink.flush((name) => ({ SERVICE_NAME: "user-svc", LOG_LEVEL: "Warn" })[name]);
@@ -29,7 +29,7 @@ test("warningSink() passes warnings on at once to a hook and a logger, and write
     (w) => seen.push(["hook", w]),
     { warn: (message, fields) => seen.push(["logger", message, fields]) },
     (line) => lines.push(line),
-    clock,
+    now,
   );
   sink.add(warning);
   sink.flush(() => undefined);

@@ -109,7 +109,7 @@ const NAME_RE = /[A-Za-z0-9_]/;
  * @param text The file's contents (CRLF, lone CR and a UTF-8 BOM are fine).
  * @param options File name for messages, the environment for `${NAME}`, a warning hook.
  * @returns The values on a null-prototype object.
- * @throws {ConfigParseError} With code `invalid_dotenv` and `file:line` on any malformed line,
+ * @throws {ConfigParseError} With code `config_invalid_dotenv` and `file:line` on any malformed line,
  * an unterminated quote (naming the line where it opened), a reference cycle, a `${NAME:?}`
  * whose name is unset, or an expansion past a limit.
  *
@@ -201,7 +201,7 @@ export function parseDotenvEntries(
     if (resolving.includes(entry.key)) {
       const cycle = [...resolving.slice(resolving.indexOf(entry.key)), entry.key].join(" → ");
       throw new ConfigParseError(`\${${entry.key}} references itself through ${cycle}`, {
-        code: "invalid_dotenv",
+        code: "config_invalid_dotenv",
         file,
         line: entry.line,
       });
@@ -258,7 +258,7 @@ function normalise(text: string): string {
 }
 
 function fail(reason: string, file: string, line: number, column?: number): never {
-  throw new ConfigParseError(reason, { code: "invalid_dotenv", file, line, column });
+  throw new ConfigParseError(reason, { code: "config_invalid_dotenv", file, line, column });
 }
 
 /** Splits the text into raw entries: key, unprocessed value, quote kind and line. */

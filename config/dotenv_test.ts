@@ -117,7 +117,7 @@ test("parseDotenv() handles the corpus of tricky inputs", () => {
         () => parseDotenv(input, { file: ".env.test", env }),
         (error: unknown) => {
           assert.ok(error instanceof ConfigParseError, name);
-          assert.equal(error.code, "invalid_dotenv", name);
+          assert.equal(error.code, "config_invalid_dotenv", name);
           assert.equal(error.line, line, `${name}: line`);
           assert.match(error.message, pattern, name);
           assert.match(
@@ -197,7 +197,7 @@ test("parseDotenv() counts lines across multi-line values and CRLF", () => {
 function rejectsAt(text: string, line: number, message: RegExp, secret = "s3cr3t"): void {
   assert.throws(() => parseDotenv(text, { file: ".env.local" }), (error: unknown) => {
     assert.ok(error instanceof ConfigParseError, String(error));
-    assert.equal(error.code, "invalid_dotenv");
+    assert.equal(error.code, "config_invalid_dotenv");
     assert.equal(error.file, ".env.local");
     assert.equal(error.line, line);
     assert.ok(error.message.startsWith(`Cannot load config file .env.local:${line}: `));

@@ -1,5 +1,43 @@
+import { describeIssue } from "./_issues.ts";
+
+/**
+ * Every machine code `@plinth/config` throws, for callers (and logs) that switch on `code`.
+ * {@linkcode CONFIG_ERROR_CODES} lists them; each has status 500, since a service with bad
+ * configuration cannot serve.
+ *
+ * - `config_invalid` ({@linkcode ConfigError}): a key is missing or breaks its schema rule.
+ * - `config_env_unreadable` ({@linkcode ConfigError}): the process environment cannot be read.
+ * - `config_file_unreadable`, `config_invalid_yaml`, `config_invalid_json`,
+ *   `config_invalid_dotenv`, `config_unsafe_key` ({@linkcode ConfigParseError}): see
+ *   {@linkcode ConfigParseErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_ERROR_CODES, type ConfigErrorCode, loadConfig } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ *
+ * let code: ConfigErrorCode | undefined;
+ * try {
+ *   await loadConfig(z.object({ PORT: z.number() }), { dir: null, env: {} });
+ * } catch (error) {
+ *   code = (error as { code: ConfigErrorCode }).code;
+ * }
+ * assert.equal(code, "config_invalid");
+ * assert.ok(CONFIG_ERROR_CODES.includes(code));
+ * ```
+ */
+export type ConfigErrorCode =
+  | "config_invalid"
+  | "config_env_unreadable"
+  | ConfigParseErrorCode;
+
 /**
  * Machine codes of {@linkcode ConfigParseError}: which kind of file could not be read.
+ *
+ * - `config_file_unreadable`: missing (when named in `files`), not permitted, or no file system.
+ * - `config_invalid_yaml`, `config_invalid_json`, `config_invalid_dotenv`: malformed text.
+ * - `config_unsafe_key`: a key that is not allowed (`__proto__`, or one with no letters or digits).
  *
  * @example
  * ```ts
@@ -12,15 +50,60 @@
  * } catch (error) {
  *   code = (error as { code: ConfigParseErrorCode }).code;
  * }
- * assert.equal(code, "invalid_dotenv");
+ * assert.equal(code, "config_invalid_dotenv");
  * ```
  */
 export type ConfigParseErrorCode =
-  | "invalid_dotenv"
-  | "invalid_yaml"
-  | "invalid_json"
-  | "unsafe_key"
-  | "unreadable_file";
+  | "config_file_unreadable"
+  | "config_invalid_yaml"
+  | "config_invalid_json"
+  | "config_invalid_dotenv"
+  | "config_unsafe_key";
+
+/** The HTTP status of each code: all 500 (the service is misconfigured, not the request). */
+const STATUS: Readonly<Record<ConfigErrorCode, number>> = Object.freeze({
+  config_invalid: 500,
+  config_env_unreadable: 500,
+  config_file_unreadable: 500,
+  config_invalid_yaml: 500,
+  config_invalid_json: 500,
+  config_invalid_dotenv: 500,
+  config_unsafe_key: 500,
+});
+
+/** The codes of {@linkcode ConfigError}; the others belong to {@linkcode ConfigParseError}. */
+const CONFIG_ERROR_OWN_CODES: ReadonlySet<string> = new Set([
+  "config_invalid",
+  "config_env_unreadable",
+]);
+
+/**
+ * The codes of {@linkcode ConfigErrorCode}, frozen: every code `@plinth/config` throws.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_ERROR_CODES } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(CONFIG_ERROR_CODES.includes("config_invalid_yaml"));
+ * assert.ok(Object.isFrozen(CONFIG_ERROR_CODES));
+ * ```
+ */
+export const CONFIG_ERROR_CODES: readonly ConfigErrorCode[] = Object.freeze(
+  Object.keys(STATUS) as ConfigErrorCode[],
+);
+
+/** The status of `code` when `owns` it, else a `TypeError` naming the codes it accepts. */
+function statusOf(what: string, code: unknown, owns: (code: string) => boolean): number {
+  if (typeof code === "string" && Object.hasOwn(STATUS, code) && owns(code)) {
+    return STATUS[code as ConfigErrorCode];
+  }
+  throw new TypeError(
+    `Cannot create ${what}: options.code must be one of ${
+      CONFIG_ERROR_CODES.filter(owns).join(", ")
+    }`,
+  );
+}
 
 /**
  * Options of {@linkcode ConfigParseError}.
@@ -30,7 +113,12 @@ export type ConfigParseErrorCode =
  * import { ConfigParseError, type ConfigParseErrorOptions } from "@plinth/config";
  * import assert from "node:assert/strict";
  *
- * const options: ConfigParseErrorOptions = { code: "invalid_yaml", file: "config.yaml", line: 4, column: 3 };
+ * const options: ConfigParseErrorOptions = {
+ *   code: "config_invalid_yaml",
+ *   file: "config.yaml",
+ *   line: 4,
+ *   column: 3,
+ * };
  * assert.equal(
  *   new ConfigParseError('duplicate key "port"', options).message,
  *   'Cannot load config file config.yaml:4:3: duplicate key "port"',
@@ -51,8 +139,10 @@ export interface ConfigParseErrorOptions {
 }
 
 /**
- * A config source (a `.env`, YAML or JSON file) that cannot be parsed. The message names the
- * file, line and column and the rule broken — never the text of the offending value.
+ * A config source (a `.env`, YAML or JSON file) that cannot be read or parsed. The message
+ * names the file, line and column and the rule broken — never the text of the offending value.
+ * It has a stable `code` and `status` 500; it is not an `AppError` (config depends on no other
+ * plinth package), so an HTTP error handler renders it as a generic 500.
  *
  * @example
  * ```ts
@@ -61,7 +151,8 @@ export interface ConfigParseErrorOptions {
  *
  * assert.throws(() => parseDotenv("PORT 8080", { file: ".env" }), (error) => {
  *   assert.ok(error instanceof ConfigParseError);
- *   assert.equal(error.code, "invalid_dotenv");
+ *   assert.equal(error.code, "config_invalid_dotenv");
+ *   assert.equal(error.status, 500);
  *   assert.equal(error.line, 1);
  *   return true;
  * });
@@ -70,6 +161,8 @@ export interface ConfigParseErrorOptions {
 export class ConfigParseError extends Error {
   /** What went wrong, for callers that switch on it. */
   readonly code: ConfigParseErrorCode;
+  /** The HTTP status of the code: 500. */
+  readonly status: number;
   /** The file's name. */
   readonly file: string;
   /** 1-based line, when known. */
@@ -78,12 +171,18 @@ export class ConfigParseError extends Error {
   readonly column: number | undefined;
 
   /**
-   * Creates the error; the message is prefixed with `file:line:column`.
+   * Creates the error; the message is the reason prefixed with `file:line:column`.
    *
    * @param reason The rule broken, without any value from the file.
    * @param options Code, file, position and cause.
+   * @throws {TypeError} When `options.code` is not a {@linkcode ConfigParseErrorCode}.
    */
   constructor(reason: string, options: ConfigParseErrorOptions) {
+    const status = statusOf(
+      "ConfigParseError",
+      options?.code,
+      (code) => !CONFIG_ERROR_OWN_CODES.has(code),
+    );
     const where = options.line === undefined
       ? options.file
       : `${options.file}:${options.line}${
@@ -95,6 +194,7 @@ export class ConfigParseError extends Error {
     );
     this.name = "ConfigParseError";
     this.code = options.code;
+    this.status = status;
     this.file = options.file;
     this.line = options.line;
     this.column = options.column;
@@ -110,7 +210,8 @@ export class ConfigParseError extends Error {
  * import assert from "node:assert/strict";
  *
  * const issue: ConfigIssue = { key: "PORT", source: ".env:3", rule: "must be an integer" };
- * assert.match(new ConfigError([issue]).message, /Invalid config PORT \(from \.env:3\): must be an integer/);
+ * const error = new ConfigError("Invalid configuration", { code: "config_invalid", issues: [issue] });
+ * assert.equal(error.errors[0].message, "Invalid config PORT (from .env:3): must be an integer");
  * ```
  */
 export interface ConfigIssue {
@@ -123,9 +224,39 @@ export interface ConfigIssue {
 }
 
 /**
- * Every problem of a configuration at once: thrown by `loadConfig()` when any key is missing
- * or invalid. An `AggregateError` whose `errors` hold one `Error` per problem and whose
- * `issues` list the key, source and rule of each; the message lists them all and never a value.
+ * Options of {@linkcode ConfigError}.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, type ConfigErrorOptions } from "@plinth/config";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ConfigErrorOptions = {
+ *   code: "config_invalid",
+ *   issues: [{ key: "REPLICAS", source: "env", rule: "must not exceed MAX_REPLICAS" }],
+ * };
+ * const error = new ConfigError("Invalid configuration: REPLICAS", options);
+ * assert.equal(error.issues[0]?.key, "REPLICAS");
+ * assert.equal(error.status, 500);
+ * ```
+ */
+export interface ConfigErrorOptions {
+  /** What went wrong: `config_invalid` (bad values) or `config_env_unreadable`. */
+  readonly code: "config_invalid" | "config_env_unreadable";
+  /** The problems, one per key; each becomes one entry of `errors`. @default {[]} */
+  readonly issues?: readonly ConfigIssue[] | undefined;
+  /** The error behind this one. @default {undefined} */
+  readonly cause?: unknown;
+}
+
+/**
+ * Configuration that cannot be loaded: thrown by `loadConfig()` with code `config_invalid`
+ * when any key is missing or invalid — every problem at once — and with
+ * `config_env_unreadable` when the process environment cannot be read. An `AggregateError`
+ * whose `errors` hold one `Error` per problem and whose `issues` list the key, source and rule
+ * of each; the message lists them all and never a value. It has `status` 500 and is not an
+ * `AppError` (config depends on no other plinth package), so an HTTP error handler renders it
+ * as a generic 500.
  *
  * @example
  * ```ts
@@ -134,8 +265,9 @@ export interface ConfigIssue {
  * import { z } from "zod";
  *
  * const schema = z.object({ DATABASE_URL: z.string(), PORT: z.number().int() });
- * await assert.rejects(loadConfig(schema, { source: { PORT: "80a" }, dir: null }), (error) => {
+ * await assert.rejects(loadConfig(schema, { env: { PORT: "80a" }, dir: null }), (error) => {
  *   assert.ok(error instanceof ConfigError);
+ *   assert.equal(error.code, "config_invalid");
  *   assert.deepEqual(error.issues.map((issue) => issue.key), ["DATABASE_URL", "PORT"]);
  *   assert.match(error.message, /Missing required config: DATABASE_URL/);
  *   return true;
@@ -143,29 +275,35 @@ export interface ConfigIssue {
  * ```
  */
 export class ConfigError extends AggregateError {
-  /** The problems, in schema order. */
+  /** What went wrong, for callers that switch on it. */
+  readonly code: "config_invalid" | "config_env_unreadable";
+  /** The HTTP status of the code: 500. */
+  readonly status: number;
+  /** The problems, in schema order (empty for `config_env_unreadable`). */
   readonly issues: readonly ConfigIssue[];
 
   /**
-   * Creates the error from its issues.
+   * Creates the error.
    *
-   * @param issues The problems; the message lists each.
+   * @param message What went wrong, for logs; never a value.
+   * @param options Code, issues (each also an entry of `errors`) and cause.
+   * @throws {TypeError} When `options.code` is not one of ConfigError's codes.
    */
-  constructor(issues: readonly ConfigIssue[]) {
-    const lines = issues.map(describeIssue);
+  constructor(message: string, options: ConfigErrorOptions) {
+    const status = statusOf(
+      "ConfigError",
+      options?.code,
+      (code) => CONFIG_ERROR_OWN_CODES.has(code),
+    );
+    const issues = options.issues ?? [];
     super(
-      lines.map((line) => new Error(line)),
-      `Invalid configuration (${issues.length} ${issues.length === 1 ? "problem" : "problems"}):\n${
-        lines.map((line) => `  - ${line}`).join("\n")
-      }`,
+      issues.map((issue) => new Error(describeIssue(issue))),
+      String(message),
+      options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = "ConfigError";
+    this.code = options.code;
+    this.status = status;
     this.issues = Object.freeze(issues.map((issue) => Object.freeze({ ...issue })));
   }
-}
-
-function describeIssue(issue: ConfigIssue): string {
-  if (issue.rule === "required") return `Missing required config: ${issue.key}`;
-  const from = issue.source === "unset" ? "" : ` (from ${issue.source})`;
-  return `Invalid config ${issue.key}${from}: ${issue.rule}`;
 }

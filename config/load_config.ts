@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue, ConfigParseError } from "./errors.ts";
+import { invalidConfigMessage } from "./_issues.ts";
 import { type DotenvWarning, parseDotenvEntries } from "./dotenv.ts";
 import { type FlatEntry, parseConfigFile, toEnvKey } from "./_files.ts";
 import { coerce, fieldKind, isMarkedSecret, shapeOf, UNSAFE_KEYS } from "./_schema.ts";
@@ -17,7 +18,7 @@ import { type WarningSink, warningSink } from "./_warnings.ts";
  * import { z } from "zod";
  *
  * const file: InMemoryFile = { name: "config.json", content: '{ "port": 8080 }' };
- * const config = await loadConfig(z.object({ PORT: z.number() }), { dir: null, files: [file], source: {} });
+ * const config = await loadConfig(z.object({ PORT: z.number() }), { dir: null, files: [file], env: {} });
  * assert.equal(config.values.PORT, 8080);
  * ```
  */
@@ -39,7 +40,7 @@ export interface InMemoryFile {
  *
  * const bundle: Record<string, string> = { "/app/config.yaml": "region: eu-west-1" };
  * const readFile: ReadFile = (path) => bundle[path];
- * const config = await loadConfig(z.object({ REGION: z.string() }), { dir: "/app", readFile, source: {} });
+ * const config = await loadConfig(z.object({ REGION: z.string() }), { dir: "/app", readFile, env: {} });
  * assert.equal(config.values.REGION, "eu-west-1");
  * ```
  */
@@ -57,7 +58,7 @@ export type ReadFile = (path: string) => string | undefined | Promise<string | u
  * const warnings: ConfigWarning[] = [];
  * await loadConfig(z.object({ PORT: z.number() }), {
  *   dir: null,
- *   source: { PORT: "80" },
+ *   env: { PORT: "80" },
  *   files: [{ name: "config.yaml", content: "prot: 81" }],
  *   onWarning: (warning) => warnings.push(warning),
  * });
@@ -88,7 +89,7 @@ export interface ConfigWarning {
  * };
  * await loadConfig(z.object({ PORT: z.number() }), {
  *   dir: null,
- *   source: { PORT: "80" },
+ *   env: { PORT: "80" },
  *   files: [{ name: "config.yaml", content: "prot: 81" }],
  *   logger,
  * });
@@ -112,7 +113,7 @@ export interface ConfigLogger {
  * const options: LoadConfigOptions = {
  *   dir: null,
  *   envPrefix: "APP_",
- *   source: { APP_PORT: "8081", PORT: "9999" },
+ *   env: { APP_PORT: "8081", PORT: "9999" },
  *   overrides: { "log.level": "debug" },
  * };
  * const config = await loadConfig(z.object({ PORT: z.number(), LOG_LEVEL: z.string() }), options);
@@ -138,8 +139,11 @@ export interface LoadConfigOptions {
   readonly dotenv?: readonly (string | InMemoryFile)[] | false | undefined;
   /** Only OS variables with this prefix are read, the prefix stripped (`APP_PORT` → `PORT`). @default {""} */
   readonly envPrefix?: string | undefined;
-  /** The environment to read instead of the process's (tests, edge runtimes). @default {the process environment} */
-  readonly source?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * The environment variables to read (tests, edge runtimes); the process environment is read
+   * only when this is absent. @default {the process environment}
+   */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Values that beat every source; keys may be dotted (`database.url`). @default {{}} */
   readonly overrides?: Readonly<Record<string, unknown>> | undefined;
   /** More keys to redact in `explain()` and `toJSON()`. @default {[]} */
@@ -168,7 +172,7 @@ export interface LoadConfigOptions {
  *
  * const config = await loadConfig(z.object({ PORT: z.number() }), {
  *   dir: null,
- *   source: { PORT: "80" },
+ *   env: { PORT: "80" },
  *   dotenv: [{ name: ".env", content: "PORT=81" }],
  * });
  * const layers: readonly ConfigSource[] = config.explain("PORT")?.layers ?? [];
@@ -193,7 +197,7 @@ export interface ConfigSource {
  *
  * const config = await loadConfig(z.object({ DATABASE_URL: z.string() }), {
  *   dir: null,
- *   source: { DATABASE_URL: "postgres://app:pw@db/app" },
+ *   env: { DATABASE_URL: "postgres://app:pw@db/app" },
  * });
  * const why: ConfigExplanation | undefined = config.explain("database.url");
  * assert.equal(why?.source, "env");
@@ -271,7 +275,7 @@ interface Winner {
  * import { z } from "zod";
  *
  * const config = await loadConfig(z.object({ PORT: z.number().int().default(8080) }), {
- *   source: {},
+ *   env: {},
  *   dir: null,
  * });
  * assert.equal(config.values.PORT, 8080);
@@ -326,7 +330,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import { z } from "zod";
    *
    * const config = await loadConfig(z.object({ DATABASE_URL: z.string() }), {
-   *   source: { DATABASE_URL: "postgres://db/app" },
+   *   env: { DATABASE_URL: "postgres://db/app" },
    *   dir: null,
    * });
    * assert.equal(config.get("database.url"), "postgres://db/app");
@@ -359,7 +363,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import { z } from "zod";
    *
    * const config = await loadConfig(z.object({ SENTRY_DSN: z.string().optional() }), {
-   *   source: {},
+   *   env: {},
    *   dir: null,
    * });
    * assert.equal(config.has("SENTRY_DSN"), false);
@@ -382,7 +386,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import assert from "node:assert/strict";
    * import { z } from "zod";
    *
-   * const config = await loadConfig(z.object({ PORT: z.number() }), { source: { PORT: "80" }, dir: null });
+   * const config = await loadConfig(z.object({ PORT: z.number() }), { env: { PORT: "80" }, dir: null });
    * assert.equal(config.getString("PORT"), "80");
    * ```
    */
@@ -411,7 +415,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import { z } from "zod";
    *
    * const config = await loadConfig(z.object({ DB_POOL_MAX: z.number().int() }), {
-   *   source: { DB_POOL_MAX: "25" },
+   *   env: { DB_POOL_MAX: "25" },
    *   dir: null,
    * });
    * assert.equal(config.getInt("db.pool.max"), 25);
@@ -439,7 +443,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import { z } from "zod";
    *
    * const config = await loadConfig(z.object({ SAMPLE_RATE: z.number() }), {
-   *   source: { SAMPLE_RATE: "0.25" },
+   *   env: { SAMPLE_RATE: "0.25" },
    *   dir: null,
    * });
    * assert.equal(config.getNumber("SAMPLE_RATE"), 0.25);
@@ -468,7 +472,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import assert from "node:assert/strict";
    * import { z } from "zod";
    *
-   * const config = await loadConfig(z.object({ DEBUG: z.boolean() }), { source: { DEBUG: "off" }, dir: null });
+   * const config = await loadConfig(z.object({ DEBUG: z.boolean() }), { env: { DEBUG: "off" }, dir: null });
    * assert.equal(config.getBool("DEBUG"), false);
    * ```
    */
@@ -495,7 +499,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import { z } from "zod";
    *
    * const config = await loadConfig(z.object({ API_TOKEN: z.string() }), {
-   *   source: { API_TOKEN: "t0ps3cret" },
+   *   env: { API_TOKEN: "t0ps3cret" },
    *   dotenv: [{ name: ".env", content: "API_TOKEN=from-dotenv" }],
    *   dir: null,
    * });
@@ -545,7 +549,7 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
    * import { z } from "zod";
    *
    * const config = await loadConfig(z.object({ DB_PASSWORD: z.string(), PORT: z.number() }), {
-   *   source: { DB_PASSWORD: "hunter2", PORT: "80" },
+   *   env: { DB_PASSWORD: "hunter2", PORT: "80" },
    *   dir: null,
    * });
    * assert.deepEqual(JSON.parse(JSON.stringify(config)), { DB_PASSWORD: "[REDACTED]", PORT: 80 });
@@ -570,7 +574,17 @@ export class Config<T extends Record<string, unknown> = Record<string, unknown>>
 }
 
 function checkOptions(options: LoadConfigOptions): void {
-  const { environment, envPrefix, dir } = options;
+  const { environment, envPrefix, dir, env } = options;
+  if ((options as { source?: unknown }).source !== undefined) {
+    throw new TypeError(
+      "Invalid loadConfig option source: the environment record is passed as env",
+    );
+  }
+  if (env !== undefined && (typeof env !== "object" || env === null || Array.isArray(env))) {
+    throw new TypeError(
+      "Invalid loadConfig option env: must be a record of variable names to strings",
+    );
+  }
   if (
     environment !== undefined &&
     (typeof environment !== "string" || !ENVIRONMENT_RE.test(environment))
@@ -615,12 +629,13 @@ function checkOptions(options: LoadConfigOptions): void {
  * `DATABASE_URL`); an empty string counts as unset.
  *
  * @param schema A zod object schema whose keys are environment-style names (`PORT`).
- * @param options Environment, files, env prefix, source, overrides, secrets, hooks.
+ * @param options Environment name, files, env prefix, env, overrides, secrets, hooks.
  * @returns The loaded configuration.
  * @throws {ConfigError} Listing every missing or invalid key, its source and the rule broken.
  * @throws {ConfigParseError} When a file is malformed (with `file:line:column`) or unreadable,
  * including a missing read permission on Deno (naming the path and `--allow-read`).
- * @throws {Error} When the process environment cannot be read (on Deno, without `--allow-env`).
+ * @throws {ConfigError} With code `config_env_unreadable` when `env` is absent and the process
+ * environment cannot be read (on Deno, without `--allow-env`).
  * @throws {TypeError} When the schema is not a zod object with environment-style keys, or an option is invalid.
  *
  * @example
@@ -639,7 +654,7 @@ function checkOptions(options: LoadConfigOptions): void {
  *   dir: null,
  *   files: [{ name: "config.yaml", content: "database:\n  url: postgres://db/app\nport: 80\n" }],
  *   dotenv: [{ name: ".env", content: "PORT=8081\nDEBUG=yes\n" }],
- *   source: { PORT: "9090" },
+ *   env: { PORT: "9090" },
  * });
  * assert.equal(config.values.DATABASE_URL, "postgres://db/app");
  * assert.equal(config.values.PORT, 9090);
@@ -667,7 +682,7 @@ export async function loadConfig<S extends z.ZodObject>(
   checkOptions(options);
 
   const sink = warningSink(options.onWarning, options.logger);
-  const state: LoadState = { layers: [], source: options.source };
+  const state: LoadState = { layers: [], env: options.env };
   try {
     return await assemble(schema, shape, options, sink, state);
   } finally {
@@ -677,7 +692,7 @@ export async function loadConfig<S extends z.ZodObject>(
         const value = state.layers[i]?.entries.get(name)?.value;
         if (typeof value === "string" && value !== "") return value;
       }
-      return state.source?.[name];
+      return state.env?.[name];
     });
   }
 }
@@ -685,7 +700,7 @@ export async function loadConfig<S extends z.ZodObject>(
 /** What {@linkcode assemble} has read so far, for the warning lines written when it ends. */
 interface LoadState {
   layers: Layer[];
-  source: Readonly<Record<string, string | undefined>> | undefined;
+  env: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** The body of {@linkcode loadConfig}, once the schema and options are checked. */
@@ -704,10 +719,10 @@ async function assemble<S extends z.ZodObject>(
     sink.add(warning);
   };
 
-  const source = options.source ?? processEnv();
-  state.source = source;
+  const env = options.env ?? processEnv();
+  state.env = env;
   const environment = options.environment ??
-    (source["APP_ENV"] || undefined) ?? (source["NODE_ENV"] || undefined) ?? "development";
+    (env["APP_ENV"] || undefined) ?? (env["NODE_ENV"] || undefined) ?? "development";
   if (!ENVIRONMENT_RE.test(environment)) {
     throw new TypeError(
       "Invalid environment name from APP_ENV/NODE_ENV: use letters, digits, - and _",
@@ -756,7 +771,7 @@ async function assemble<S extends z.ZodObject>(
   for (const file of baseFiles) {
     if (file.text === undefined && explicitFiles && dir !== null) {
       throw new ConfigParseError("the file does not exist", {
-        code: "unreadable_file",
+        code: "config_file_unreadable",
         file: file.name,
       });
     }
@@ -776,7 +791,7 @@ async function assemble<S extends z.ZodObject>(
     if (text === undefined) continue;
     const { values, lines } = parseDotenvEntries(text, {
       file: name,
-      env: { ...dotenvSoFar, ...source },
+      env: { ...dotenvSoFar, ...env },
       onWarning: (w: DotenvWarning) => warn({ source: `${w.file}:${w.line}`, message: w.message }),
     });
     const entries = new Map<string, FlatEntry>();
@@ -802,7 +817,7 @@ async function assemble<S extends z.ZodObject>(
   // The OS environment, filtered and stripped by the prefix.
   const prefix = options.envPrefix ?? "";
   const envEntries = new Map<string, FlatEntry>();
-  for (const [name, value] of Object.entries(source)) {
+  for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !name.startsWith(prefix) || UNSAFE_KEYS.has(name)) continue;
     envEntries.set(name.slice(prefix.length), { value, line: undefined });
   }
@@ -876,7 +891,7 @@ async function assemble<S extends z.ZodObject>(
   }
   if (issues.length > 0) {
     issues.sort((a, b) => keys.indexOf(a.key) - keys.indexOf(b.key));
-    throw new ConfigError(issues);
+    throw new ConfigError(invalidConfigMessage(issues), { code: "config_invalid", issues });
   }
 
   const values = result.data as z.output<S>;

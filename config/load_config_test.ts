@@ -41,7 +41,7 @@ test("loadConfig() applies every layer in precedence order, reading real files",
   const config = await loadConfig(Layered, {
     ...quiet,
     dir: tmp.dir,
-    source: { APP_ENV: "staging", L_OS: "os", L_OVERRIDE: "os" },
+    env: { APP_ENV: "staging", L_OS: "os", L_OVERRIDE: "os" },
     overrides: { "l.override": "override" },
   });
   assert.equal(config.environment, "staging");
@@ -79,7 +79,7 @@ test("loadConfig() lets the OS environment beat .env", async () => {
     ...quiet,
     dir: null,
     dotenv: [{ name: ".env", content: "DATABASE_URL=postgres://from-dotenv/app" }],
-    source: { DATABASE_URL: "postgres://from-os/app" },
+    env: { DATABASE_URL: "postgres://from-os/app" },
   });
   assert.equal(config.values.DATABASE_URL, "postgres://from-os/app");
   assert.equal(config.explain("database.url")?.source, "env");
@@ -92,8 +92,8 @@ test("loadConfig() picks the environment from APP_ENV, then NODE_ENV, then devel
     { name: ".env.production", content: "NAME=prod" },
     { name: ".env.test", content: "NAME=test" },
   ];
-  const load = (source: Record<string, string>, environment?: string) =>
-    loadConfig(schema, { ...quiet, dir: null, files, dotenv: [], source, environment }).then((c) =>
+  const load = (env: Record<string, string>, environment?: string) =>
+    loadConfig(schema, { ...quiet, dir: null, files, dotenv: [], env, environment }).then((c) =>
       c.environment
     );
   assert.equal(await load({ APP_ENV: "production", NODE_ENV: "test" }), "production");
@@ -115,7 +115,7 @@ test("loadConfig() reads config.<environment>.json after config.json from disk",
     ...quiet,
     dir: tmp.dir,
     environment: "production",
-    source: {},
+    env: {},
   });
   assert.equal(config.values.SERVER_PORT, 443);
   assert.equal(config.values.SERVER_HOST, "0.0.0.0");
@@ -136,10 +136,13 @@ test("loadConfig() names every missing and invalid key, with its source, and no 
     ...quiet,
     dir: null,
     dotenv: [{ name: ".env", content: "PORT=12abc\nDEBUG=yesno\nAPI_KEY=short-secret-value\n" }],
-    source: { LOG_LEVEL: "verbose-secret", RATIO: "0x10", OK: "fine" },
+    env: { LOG_LEVEL: "verbose-secret", RATIO: "0x10", OK: "fine" },
   }).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ConfigError);
   assert.ok(error instanceof AggregateError);
+  assert.equal(error.code, "config_invalid");
+  assert.equal(error.status, 500);
+  assert.match(error.message, /^Invalid configuration \(6 problems\):\n/);
   assert.deepEqual(error.issues.map((i) => [i.key, i.source]), [
     ["DATABASE_URL", "unset"],
     ["PORT", ".env:1"],
@@ -179,7 +182,7 @@ test("loadConfig() coerces environment strings strictly", async () => {
   const config = await loadConfig(schema, {
     ...quiet,
     dir: null,
-    source: {
+    env: {
       INT: "42",
       NUM: "1.5e3",
       NEG: "-7",
@@ -230,9 +233,9 @@ test("loadConfig() coerces environment strings strictly", async () => {
       PIPED: "x",
       [key]: value,
     };
-    const error = await loadConfig(schema, { ...quiet, dir: null, source }).catch((e: unknown) =>
-      e
-    );
+    const error = await loadConfig(schema, { ...quiet, dir: null, env: source }).catch((
+      e: unknown,
+    ) => e);
     assert.ok(error instanceof ConfigError, `${key}=${value} should fail`);
     return error.issues[0]?.rule ?? "";
   };
@@ -263,7 +266,7 @@ test("loadConfig() gives string fields the text of typed YAML and JSON scalars",
 
 test("loadConfig() treats empty strings as unset so defaults and required rules apply", async () => {
   const schema = z.object({ PORT: z.number().default(8080), HOST: z.string() });
-  const error = await loadConfig(schema, { ...quiet, dir: null, source: { PORT: "", HOST: "" } })
+  const error = await loadConfig(schema, { ...quiet, dir: null, env: { PORT: "", HOST: "" } })
     .catch((e: unknown) => e);
   assert.ok(error instanceof ConfigError);
   assert.deepEqual(error.issues, [{ key: "HOST", source: "unset", rule: "required" }]);
@@ -275,7 +278,7 @@ test("loadConfig() strips envPrefix and reads only prefixed variables", async ()
     ...quiet,
     dir: null,
     envPrefix: "APP_",
-    source: { APP_PORT: "81", PORT: "82", HOST: "ignored.example" },
+    env: { APP_PORT: "81", PORT: "82", HOST: "ignored.example" },
   });
   assert.equal(config.values.PORT, 81);
   assert.equal(config.values.HOST, "localhost");
@@ -284,15 +287,15 @@ test("loadConfig() strips envPrefix and reads only prefixed variables", async ()
 test("loadConfig() reports malformed YAML and JSON with file, line and column", async () => {
   const schema = z.object({ A: z.string().optional() });
   const cases: [string, string, string, number, number][] = [
-    ["config.yaml", "a: 1\nb:\n  c: 2\n d: 3\n", "invalid_yaml", 4, 1],
-    ["config.yaml", "port: 1\nport: 2\n", "invalid_yaml", 2, 1],
-    ["config.yml", "password: 'unterminated", "invalid_yaml", 1, 24],
-    ["config.json", '{\n  "a": 1,\n  "b": [1, 2,]\n}', "invalid_json", 3, 14],
-    ["config.json", '{\n  "a": 1\n  "b": 2\n}', "invalid_json", 3, 3],
-    ["config.json", '{"a": 1, "a": 2}', "invalid_json", 1, 10],
-    ["config.json", '{"a": "x', "invalid_json", 1, 7],
-    ["config.json", "[1, 2]", "invalid_json", 1, 1],
-    ["config.yaml", "- a\n- b\n", "invalid_yaml", 1, 1],
+    ["config.yaml", "a: 1\nb:\n  c: 2\n d: 3\n", "config_invalid_yaml", 4, 1],
+    ["config.yaml", "port: 1\nport: 2\n", "config_invalid_yaml", 2, 1],
+    ["config.yml", "password: 'unterminated", "config_invalid_yaml", 1, 24],
+    ["config.json", '{\n  "a": 1,\n  "b": [1, 2,]\n}', "config_invalid_json", 3, 14],
+    ["config.json", '{\n  "a": 1\n  "b": 2\n}', "config_invalid_json", 3, 3],
+    ["config.json", '{"a": 1, "a": 2}', "config_invalid_json", 1, 10],
+    ["config.json", '{"a": "x', "config_invalid_json", 1, 7],
+    ["config.json", "[1, 2]", "config_invalid_json", 1, 1],
+    ["config.yaml", "- a\n- b\n", "config_invalid_yaml", 1, 1],
   ];
   for (const [name, content, code, line, column] of cases) {
     const error = await loadConfig(schema, { ...quiet, dir: null, files: [{ name, content }] })
@@ -337,7 +340,7 @@ test("loadConfig() rejects prototype-polluting keys from every source", async ()
   const config = await loadConfig(schema, {
     ...quiet,
     dir: null,
-    source: { __proto__: "x" } as never,
+    env: { __proto__: "x" } as never,
   });
   assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
   assert.equal(config.has("A"), false);
@@ -375,7 +378,7 @@ test("Config getters read dotted keys and convert like Viper", async () => {
   const config = await loadConfig(schema, {
     ...quiet,
     dir: null,
-    source: {
+    env: {
       DATABASE_URL: "postgres://db/app",
       DB_POOL_MAX: "25",
       RATE: "0.5",
@@ -420,7 +423,7 @@ test("Config.explain() and toJSON() redact keys named like nested secrets: PASS,
   const config = await loadConfig(z.object({ ...shape, PASSENGER_LIMIT: z.string() }), {
     ...quiet,
     dir: null,
-    source: { ...source, PASSENGER_LIMIT: "12" },
+    env: { ...source, PASSENGER_LIMIT: "12" },
   });
   for (const name of names) {
     assert.deepEqual(
@@ -460,7 +463,7 @@ test("Config.explain() and toJSON() redact secrets and URL passwords", async () 
     ...quiet,
     dir: null,
     secrets: ["custom"],
-    source: values,
+    env: values,
     dotenv: [{ name: ".env", content: "JWT_SECRET=dotenv-9" }],
   });
   for (
@@ -516,7 +519,7 @@ test("Config.explain() and toJSON() mask passwords in URL, query and keyword DSN
   const config = await loadConfig(schema, {
     ...quiet,
     dir: null,
-    source: { ...values, REPLICAS: "postgres://r:pw-eleven@r1/app, postgres://r2/app" },
+    env: { ...values, REPLICAS: "postgres://r:pw-eleven@r1/app, postgres://r2/app" },
     dotenv: [{ name: ".env", content: "SPACE_URL='postgres://app:pw twelve@db/app'" }],
     files: [{
       name: "config.yaml",
@@ -593,7 +596,7 @@ test("loadConfig() writes warnings by default as JSON lines shaped like @plinth/
   const lines = await capturingStdout(() =>
     loadConfig(z.object({ A: z.string().optional(), SERVICE_NAME: z.string().optional() }), {
       dir: null,
-      source: {},
+      env: {},
       dotenv: [{ name: ".env", content: "A=${NOPE}\nSERVICE_NAME=billing" }],
     })
   );
@@ -621,7 +624,7 @@ test("loadConfig() writes its default warning lines even when loading fails, and
   const failed = await capturingStdout(() =>
     loadConfig(schema, {
       dir: null,
-      source: { SERVICE_NAME: "api" },
+      env: { SERVICE_NAME: "api" },
       files: [{ name: "config.yaml", content: "prot: 80" }],
     })
   );
@@ -631,7 +634,7 @@ test("loadConfig() writes its default warning lines even when loading fails, and
   const unnamed = await capturingStdout(() =>
     loadConfig(schema, {
       dir: null,
-      source: { PORT: "1" },
+      env: { PORT: "1" },
       dotenv: [{ name: ".env", content: "X=1" }],
     })
   );
@@ -640,7 +643,7 @@ test("loadConfig() writes its default warning lines even when loading fails, and
     const quiet = await capturingStdout(() =>
       loadConfig(schema, {
         dir: null,
-        source: { PORT: "1", LOG_LEVEL: level },
+        env: { PORT: "1", LOG_LEVEL: level },
         dotenv: [{ name: ".env", content: "X=1" }],
       })
     );
@@ -654,7 +657,7 @@ test("loadConfig() sends warnings to a logger option and to onWarning instead of
   const lines = await capturingStdout(() =>
     loadConfig(z.object({ PORT: z.number() }), {
       dir: null,
-      source: { PORT: "1" },
+      env: { PORT: "1" },
       files: [{ name: "config.yaml", content: "prot: 80" }],
       logger: { warn: (...args: unknown[]) => calls.push(args) },
       onWarning: (warning) => hooked.push(warning),
@@ -684,7 +687,7 @@ test("loadConfig() expands .env references across files and from the OS environm
   const config = await loadConfig(schema, {
     ...quiet,
     dir: null,
-    source: { HOME: "/home/app" },
+    env: { HOME: "/home/app" },
     dotenv: [
       { name: ".env", content: "BASE=http://base" },
       { name: ".env.local", content: "URL=${BASE}/v1\nHOME_DIR=${HOME}" },
@@ -698,14 +701,14 @@ test("loadConfig() fails clearly for a named file that is missing, and reads thr
   const schema = z.object({ A: z.string().optional() });
   using tmp = tempDir({});
   await assert.rejects(
-    loadConfig(schema, { ...quiet, dir: tmp.dir, files: ["settings.yaml"], source: {} }),
+    loadConfig(schema, { ...quiet, dir: tmp.dir, files: ["settings.yaml"], env: {} }),
     /Cannot load config file settings\.yaml: the file does not exist/,
   );
   const read: string[] = [];
   const config = await loadConfig(schema, {
     ...quiet,
     dir: "/etc/app/",
-    source: {},
+    env: {},
     readFile: (path) => {
       read.push(path);
       return path === "/etc/app/config.yaml" ? "a: from-reader" : undefined;
@@ -716,10 +719,10 @@ test("loadConfig() fails clearly for a named file that is missing, and reads thr
   await assert.rejects(
     loadConfig(schema, {
       ...quiet,
-      source: {},
+      env: {},
       readFile: () => {
         throw new ConfigParseError("cannot read the file (EACCES)", {
-          code: "unreadable_file",
+          code: "config_file_unreadable",
           file: "config.yaml",
         });
       },
@@ -733,11 +736,11 @@ test("loadConfig() reports an unreadable file with its code", async () => {
   // A directory where a file is expected cannot be read as text.
   const { mkdirSync } = await import("node:fs");
   mkdirSync(join(tmp.dir, "config.yaml"));
-  const error = await loadConfig(z.object({}), { ...quiet, dir: tmp.dir, source: {} }).catch((
+  const error = await loadConfig(z.object({}), { ...quiet, dir: tmp.dir, env: {} }).catch((
     e: unknown,
   ) => e);
   assert.ok(error instanceof ConfigParseError);
-  assert.equal(error.code, "unreadable_file");
+  assert.equal(error.code, "config_file_unreadable");
   assert.match(error.message, /EISDIR/);
 });
 
@@ -752,6 +755,29 @@ test("loadConfig() checks its schema and options", async () => {
   await assert.rejects(loadConfig(schema, { dir: null, envPrefix: "A-" }), /envPrefix/);
   await assert.rejects(loadConfig(schema, { dir: 5 as never }), /dir/);
   await assert.rejects(loadConfig(schema, { dir: null, files: "config.yaml" as never }), /files/);
+});
+
+test("loadConfig() reads variables from the env option and refuses the old source option", async () => {
+  const schema = z.object({ PORT: z.number() });
+  const config = await loadConfig(schema, { ...quiet, dir: null, env: { PORT: "81" } });
+  assert.equal(config.values.PORT, 81);
+  assert.equal(config.explain("PORT")?.source, "env");
+  await assert.rejects(
+    loadConfig(schema, { ...quiet, dir: null, source: { PORT: "81" } } as never),
+    {
+      name: "TypeError",
+      message: "Invalid loadConfig option source: the environment record is passed as env",
+    },
+  );
+  for (const env of [null, "PORT=81", ["PORT=81"]]) {
+    await assert.rejects(
+      loadConfig(schema, { ...quiet, dir: null, env: env as never }),
+      {
+        name: "TypeError",
+        message: "Invalid loadConfig option env: must be a record of variable names to strings",
+      },
+    );
+  }
 });
 
 test("loadConfig() reads the process environment by default", async () => {

@@ -22,12 +22,12 @@
  *
  * const config = await loadConfig(schema, {
  *   dir: null,
- *   source: { DATABASE_URL: "postgres://db/app", PORT: "9000" },
+ *   env: { DATABASE_URL: "postgres://db/app", PORT: "9000" },
  * });
  * assert.equal(config.values.PORT, 9000);
  * assert.equal(config.get("log.level"), "info");
  *
- * await assert.rejects(loadConfig(schema, { dir: null, source: { PORT: "9000x" } }), ConfigError);
+ * await assert.rejects(loadConfig(schema, { dir: null, env: { PORT: "9000x" } }), ConfigError);
  * ```
  *
  * @module
