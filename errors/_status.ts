@@ -40,6 +40,43 @@ const PHRASES: Readonly<Record<number, readonly [title: string, code: string]>> 
   511: ["Network Authentication Required", "network_authentication_required"],
 };
 
+/** Codes plinth's own constructors use beyond the status codes, with their status. */
+const EXTRA_CODES: Readonly<Record<string, number>> = {
+  invalid_json: 400,
+  budget_exceeded: 429,
+};
+
+/**
+ * Every code `AppError` and its constructors can produce, ordered by status: the code of each
+ * status from 400 to 599 (`http_<status>` for one with no name), each followed by the extra
+ * codes of that status.
+ */
+export function allCodes(): string[] {
+  const codes: string[] = [];
+  for (let status = 400; status <= 599; status++) {
+    codes.push(statusCode(status));
+    for (const [code, extra] of Object.entries(EXTRA_CODES)) {
+      if (extra === status) codes.push(code);
+    }
+  }
+  return codes;
+}
+
+/** The status a code stands for, or `undefined` for a code plinth does not produce. */
+export function codeStatus(code: string): number | undefined {
+  const extra = EXTRA_CODES[code];
+  if (extra !== undefined) return extra;
+  const generic = /^http_([45]\d\d)$/.exec(code);
+  if (generic !== null) {
+    const status = Number(generic[1]);
+    return statusCode(status) === code ? status : undefined;
+  }
+  for (const [status, [, named]] of Object.entries(PHRASES)) {
+    if (named === code) return Number(status);
+  }
+  return undefined;
+}
+
 /** The RFC 9110 reason phrase for an error status, or a generic one by class. */
 export function statusTitle(status: number): string {
   return PHRASES[status]?.[0] ?? (status >= 500 ? "Server Error" : "Client Error");

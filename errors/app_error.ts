@@ -1,32 +1,86 @@
 import { stringifyOr, truncate } from "./_json.ts";
-import { genericDetail, statusCode, statusTitle } from "./_status.ts";
+import { allCodes, genericDetail, statusCode, statusTitle } from "./_status.ts";
 
 /**
- * The machine codes plinth's own constructors use. Any other lower-case code is allowed too;
+ * Every code `@plinth/errors` itself produces: the code of each HTTP status (`not_found`,
+ * `validation_failed`, `service_unavailable`…), `invalid_json` (400, a request body that is not
+ * JSON) and `budget_exceeded` (429), and `http_<status>` for a status with no name of its own
+ * (`http_418`). {@linkcode APP_ERROR_CODES} lists them all. An {@linkcode AppError} accepts any
+ * other lower-case code too (subclasses in other plinth packages declare their own unions);
  * clients switch on `code`, so once published a code never changes meaning.
  *
  * @example
  * ```ts
- * import { AppError, type AppErrorCode } from "@plinth/errors";
+ * import { AppError, type AppErrorCode, budgetExceeded } from "@plinth/errors";
  * import assert from "node:assert/strict";
  *
- * const code: AppErrorCode = "org_suspended";
- * assert.equal(new AppError("Suspended", { status: 403, code }).code, "org_suspended");
+ * const code: AppErrorCode = "budget_exceeded";
+ * assert.equal(budgetExceeded("Spent").code, code);
+ * assert.equal(new AppError("Teapot", { status: 418 }).code, "http_418");
+ * assert.equal(new AppError("Suspended", { status: 403, code: "org_suspended" }).code, "org_suspended");
  * ```
  */
 export type AppErrorCode =
   | "bad_request"
   | "invalid_json"
   | "unauthorized"
+  | "payment_required"
   | "forbidden"
   | "not_found"
+  | "method_not_allowed"
+  | "not_acceptable"
+  | "proxy_authentication_required"
+  | "request_timeout"
   | "conflict"
+  | "gone"
+  | "length_required"
+  | "precondition_failed"
+  | "content_too_large"
+  | "uri_too_long"
+  | "unsupported_media_type"
+  | "range_not_satisfiable"
+  | "expectation_failed"
+  | "misdirected_request"
   | "validation_failed"
+  | "locked"
+  | "failed_dependency"
+  | "too_early"
+  | "upgrade_required"
+  | "precondition_required"
   | "too_many_requests"
   | "budget_exceeded"
+  | "request_header_fields_too_large"
+  | "unavailable_for_legal_reasons"
   | "internal_error"
+  | "not_implemented"
+  | "bad_gateway"
   | "service_unavailable"
-  | (string & Record<never, never>);
+  | "gateway_timeout"
+  | "http_version_not_supported"
+  | "insufficient_storage"
+  | "loop_detected"
+  | "network_authentication_required"
+  | `http_${number}`;
+
+/**
+ * The codes of {@linkcode AppErrorCode}, frozen, ordered by status (each status's code, then
+ * the extra codes of that status).
+ *
+ * @example
+ * ```ts
+ * import { APP_ERROR_CODES, notFound } from "@plinth/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const known = new Set<string>(APP_ERROR_CODES);
+ * assert.ok(known.has(notFound("No org").code));
+ * assert.ok(known.has("invalid_json"));
+ * assert.ok(known.has("http_418"));
+ * assert.ok(Object.isFrozen(APP_ERROR_CODES));
+ * ```
+ */
+export const APP_ERROR_CODES: readonly AppErrorCode[] = Object.freeze(
+  allCodes() as AppErrorCode[],
+);
 
 /**
  * One field-level problem of a validation failure: where (a JSON Pointer) and what.
@@ -62,8 +116,11 @@ export interface FieldError {
 export interface AppErrorOptions {
   /** HTTP status, an integer from 400 to 599. @default {500} */
   readonly status?: number | undefined;
-  /** Stable machine code clients switch on. @default {the status's code, e.g. `"not_found"`} */
-  readonly code?: AppErrorCode | undefined;
+  /**
+   * Stable machine code clients switch on: one of {@linkcode AppErrorCode} or your own
+   * lower-case code. @default {the status's code, e.g. `"not_found"`}
+   */
+  readonly code?: AppErrorCode | (string & Record<never, never>) | undefined;
   /** Short human summary of the problem type. @default {the status's reason phrase} */
   readonly title?: string | undefined;
   /**
@@ -95,7 +152,10 @@ export interface AppErrorOptions {
   readonly exposeExtensions?: boolean | undefined;
   /** Extra response headers. @default {{}} */
   readonly headers?: Readonly<Record<string, string>> | undefined;
-  /** Seconds after which the client may retry; sent as `Retry-After`. @default {undefined} */
+  /**
+   * Milliseconds after which the client may retry; sent as `Retry-After` in whole seconds,
+   * rounded up (the header's unit). @default {undefined}
+   */
   readonly retryAfter?: number | undefined;
   /** Field-level problems, rendered as the `errors` member. @default {undefined} */
   readonly errors?: readonly FieldError[] | undefined;
@@ -238,8 +298,8 @@ function checkHeader(name: string, value: unknown): string {
 export class AppError extends Error {
   /** The HTTP status code, 400–599. */
   readonly status: number;
-  /** Stable machine code clients switch on. */
-  readonly code: AppErrorCode;
+  /** Stable machine code clients switch on: an {@linkcode AppErrorCode} or a caller's own. */
+  readonly code: AppErrorCode | (string & Record<never, never>);
   /** Short summary of the problem type. */
   readonly title: string;
   /** The text clients see: the message for an exposed 4xx, else `detail` or a generic sentence. */
@@ -258,7 +318,7 @@ export class AppError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   /** Field-level problems of a validation failure. */
   readonly errors: readonly FieldError[] | undefined;
-  /** Seconds after which a retry may succeed. */
+  /** Milliseconds after which a retry may succeed (`Retry-After` carries it in seconds). */
   readonly retryAfter: number | undefined;
 
   /**
@@ -266,7 +326,7 @@ export class AppError extends Error {
    *
    * @param message What went wrong, for logs (and for clients when the error is an exposed 4xx).
    * @param options Status, code, detail, cause, extensions and headers.
-   * @throws {RangeError} When `status` is not an integer from 400 to 599 or `retryAfter` is negative.
+   * @throws {RangeError} When `status` is not an integer from 400 to 599 or `retryAfter` is not a finite number, 0 or more.
    * @throws {TypeError} When `code` is not a lower-case identifier or a header value has control characters.
    */
   constructor(message: string, options: AppErrorOptions = {}) {
@@ -316,12 +376,12 @@ export class AppError extends Error {
     if (retryAfter !== undefined) {
       if (typeof retryAfter !== "number" || !(retryAfter >= 0) || retryAfter === Infinity) {
         throw new RangeError(
-          "Cannot create AppError: retryAfter must be a finite number of seconds, 0 or more",
+          "Cannot create AppError: retryAfter must be a finite number of milliseconds, 0 or more",
         );
       }
-      headers["retry-after"] = String(Math.ceil(retryAfter));
+      headers["retry-after"] = String(Math.ceil(retryAfter / 1000));
     }
-    this.retryAfter = retryAfter === undefined ? undefined : Math.ceil(retryAfter);
+    this.retryAfter = retryAfter;
     this.headers = Object.freeze(headers);
   }
 
@@ -412,7 +472,7 @@ export class AppError extends Error {
    * import { tooManyRequests } from "@plinth/errors";
    * import assert from "node:assert/strict";
    *
-   * const res = tooManyRequests("Slow down", { retryAfter: 30 }).getResponse();
+   * const res = tooManyRequests("Slow down", { retryAfter: 30_000 }).getResponse();
    * assert.equal(res.status, 429);
    * assert.equal(res.headers.get("content-type"), "application/problem+json");
    * assert.equal(res.headers.get("retry-after"), "30");

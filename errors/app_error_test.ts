@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AppError, isAppError } from "./app_error.ts";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { APP_ERROR_CODES, AppError, isAppError } from "./app_error.ts";
+import { codeStatus } from "./_status.ts";
 
 test("AppError defaults to a 500 whose message stays out of the problem", () => {
   const error = new AppError("database password rejected for user admin");
@@ -109,20 +114,22 @@ test("AppError cuts a detail without splitting a surrogate pair", () => {
   assert.equal(cut, "aaaaaaaa…");
 });
 
-test("AppError adds WWW-Authenticate to a 401 and Retry-After when retryAfter is set", () => {
+test("AppError adds WWW-Authenticate to a 401 and Retry-After (whole seconds) when retryAfter (ms) is set", () => {
   assert.equal(new AppError("x", { status: 401 }).headers["www-authenticate"], "Bearer");
   const custom = new AppError("x", { status: 401, wwwAuthenticate: 'Bearer realm="api"' });
   assert.equal(custom.headers["www-authenticate"], 'Bearer realm="api"');
-  const limited = new AppError("x", { status: 429, retryAfter: 2.1 });
+  const limited = new AppError("x", { status: 429, retryAfter: 2_100 });
   assert.equal(limited.headers["retry-after"], "3");
-  assert.equal(limited.retryAfter, 3);
+  assert.equal(limited.retryAfter, 2_100);
+  assert.equal(new AppError("x", { status: 503, retryAfter: 1 }).headers["retry-after"], "1");
+  assert.equal(new AppError("x", { status: 503, retryAfter: 0 }).headers["retry-after"], "0");
   assert.equal(new AppError("x", { status: 404 }).headers["www-authenticate"], undefined);
 });
 
 test("AppError.getResponse() sends problem+json with the error's headers", async () => {
   const res = new AppError("Slow down", {
     status: 503,
-    retryAfter: 5,
+    retryAfter: 5_000,
     headers: { "X-Limit": "10" },
   }).getResponse({ requestId: "r-1" });
   assert.equal(res.status, 503);
@@ -215,4 +222,66 @@ test("isAppError() recognises AppErrors, also from another copy of the package",
     },
   });
   assert.equal(isAppError(hostile), false);
+});
+
+test("APP_ERROR_CODES gives every code a status and holds the code of every status from 400 to 599", () => {
+  assert.ok(Object.isFrozen(APP_ERROR_CODES));
+  assert.equal(new Set(APP_ERROR_CODES).size, APP_ERROR_CODES.length, "no code twice");
+  for (const code of APP_ERROR_CODES) {
+    const status = codeStatus(code);
+    assert.ok(status !== undefined && status >= 400 && status <= 599, `status of ${code}`);
+  }
+  const known = new Set<string>(APP_ERROR_CODES);
+  for (let status = 400; status <= 599; status++) {
+    const code = new AppError("x", { status }).code;
+    assert.ok(known.has(code), `code ${code} of status ${status} is listed`);
+    assert.equal(codeStatus(code), status);
+  }
+  assert.equal(codeStatus("http_404"), undefined, "a named status has no http_ code");
+  assert.equal(codeStatus("org_suspended"), undefined);
+});
+
+test("APP_ERROR_CODES holds every code literal in the package's source", () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const known = new Set<string>(APP_ERROR_CODES);
+  const found = new Set<string>();
+  for (const file of readdirSync(here)) {
+    if (!file.endsWith(".ts") || file.endsWith("_test.ts")) continue;
+    const source = readFileSync(join(here, file), "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "") // JSDoc examples use codes of their own
+      .replace(/^\s*\/\/.*$/gm, "");
+    for (const match of source.matchAll(/\bcode\s*(?::|\?\?)\s*"([a-z0-9_.]+)"/g)) {
+      found.add(match[1]!);
+    }
+  }
+  assert.ok(found.has("budget_exceeded") && found.has("invalid_json"), "the scan finds codes");
+  for (const code of found) assert.ok(known.has(code), `code "${code}" is in APP_ERROR_CODES`);
+});
+
+test("isAppError() recognises an AppError from a separately loaded copy of the class, and subclasses", async () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const copy = mkdtempSync(join(tmpdir(), "plinth-errors-copy-"));
+  for (const file of ["app_error.ts", "_json.ts", "_status.ts"]) {
+    copyFileSync(join(here, file), join(copy, file));
+  }
+  const other = await import(pathToFileURL(join(copy, "app_error.ts")).href) as {
+    AppError: typeof AppError;
+    isAppError: typeof isAppError;
+  };
+  assert.notEqual(other.AppError, AppError, "a second copy of the class");
+  const foreign = new other.AppError("No org", { status: 404 });
+  assert.equal(foreign instanceof AppError, false);
+  assert.equal(isAppError(foreign), true);
+  assert.equal(other.isAppError(new AppError("x")), true);
+
+  class QuotaError extends AppError {
+    constructor(message: string) {
+      super(message, { status: 429, code: "quota_exceeded" });
+      this.name = "QuotaError";
+    }
+  }
+  class ForeignQuotaError extends other.AppError {}
+  assert.equal(isAppError(new QuotaError("Over quota")), true);
+  assert.equal(isAppError(new ForeignQuotaError("Over quota", { status: 429 })), true);
+  assert.equal(other.isAppError(new QuotaError("Over quota")), true);
 });

@@ -60,6 +60,13 @@ test("wrap() keeps an AppError's status, code, detail and headers", () => {
   assert.equal(outer.cause, inner);
 });
 
+test("wrap() keeps retryAfter in milliseconds and the Retry-After header in seconds", () => {
+  const inner = new AppError("Slow down", { status: 429, retryAfter: 2_500 });
+  const outer = wrap(inner, "Cannot call billing");
+  assert.equal(outer.retryAfter, 2_500);
+  assert.equal(outer.headers["retry-after"], "3");
+});
+
 test("wrap() turns other errors into a 500 and accepts overrides", () => {
   const io = new Error("ECONNRESET");
   const wrapped = wrap(io, "Cannot reach billing");

@@ -165,8 +165,8 @@ export function validationFailed(
 }
 
 /**
- * 429 Too Many Requests (`too_many_requests`): a rate limit was hit. `retryAfter` (seconds)
- * becomes the `Retry-After` header.
+ * 429 Too Many Requests (`too_many_requests`): a rate limit was hit. `retryAfter`
+ * (milliseconds) becomes the `Retry-After` header, in whole seconds rounded up.
  *
  * @param message Which limit was hit.
  * @param options `retryAfter`, code, detail, extensions.
@@ -177,7 +177,7 @@ export function validationFailed(
  * import { tooManyRequests } from "@plinth/errors";
  * import assert from "node:assert/strict";
  *
- * const error = tooManyRequests("60 requests a minute", { retryAfter: 12.5 });
+ * const error = tooManyRequests("60 requests a minute", { retryAfter: 12_500 });
  * assert.equal(error.headers["retry-after"], "13");
  * ```
  */
@@ -190,7 +190,7 @@ export function tooManyRequests(
 
 /**
  * 429 with code `budget_exceeded`: an organisation's token budget is spent. Put the numbers a
- * client needs in `extensions`, and the seconds until the budget resets in `retryAfter`.
+ * client needs in `extensions`, and the milliseconds until the budget resets in `retryAfter`.
  *
  * @param message Which budget is spent.
  * @param options `retryAfter`, extensions (e.g. `budget`, `used`), detail.
@@ -203,7 +203,7 @@ export function tooManyRequests(
  *
  * const error = budgetExceeded("Monthly token budget spent", {
  *   extensions: { budget_tokens: 1_000_000, used_tokens: 1_000_212 },
- *   retryAfter: 3600,
+ *   retryAfter: 3_600_000,
  * });
  * assert.equal(error.status, 429);
  * assert.equal(error.code, "budget_exceeded");
@@ -244,7 +244,7 @@ export function internalError(
 
 /**
  * 503 Service Unavailable (`service_unavailable`): a dependency (database, broker) is down or
- * overloaded. `retryAfter` (seconds) becomes `Retry-After`; the message stays in the logs.
+ * overloaded. `retryAfter` (milliseconds) becomes `Retry-After` (seconds); the message stays in the logs.
  *
  * @param message What is unavailable, for the logs.
  * @param options `retryAfter`, cause, code, client-facing detail.
@@ -255,7 +255,7 @@ export function internalError(
  * import { serviceUnavailable } from "@plinth/errors";
  * import assert from "node:assert/strict";
  *
- * const error = serviceUnavailable("Pool exhausted", { retryAfter: 1 });
+ * const error = serviceUnavailable("Pool exhausted", { retryAfter: 1_000 });
  * assert.equal(error.status, 503);
  * assert.equal(error.headers["retry-after"], "1");
  * ```

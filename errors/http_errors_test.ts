@@ -48,7 +48,7 @@ test("status constructors take a message, cause, code, detail and extensions", (
 });
 
 test("budgetExceeded() keeps its code unless overridden and carries Retry-After", () => {
-  const error = budgetExceeded("Spent", { retryAfter: 60, extensions: { budget_tokens: 5 } });
+  const error = budgetExceeded("Spent", { retryAfter: 60_000, extensions: { budget_tokens: 5 } });
   assert.equal(error.code, "budget_exceeded");
   assert.equal(error.headers["retry-after"], "60");
   assert.equal(
@@ -71,7 +71,7 @@ test("internalError() and serviceUnavailable() hide their messages", () => {
     internalError("pg at 10.0.0.5 down").toProblem().detail,
     "An unexpected error occurred",
   );
-  const unavailable = serviceUnavailable("pool exhausted", { retryAfter: 1 });
+  const unavailable = serviceUnavailable("pool exhausted", { retryAfter: 1_000 });
   assert.equal(
     unavailable.toProblem().detail,
     "The service is temporarily unavailable; try again later",

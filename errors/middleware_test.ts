@@ -47,7 +47,7 @@ function appWith(
 test("problemHandler() renders an AppError as its problem with instance and request_id", async () => {
   const { app, captured } = appWith(() => {
     throw budgetExceeded("Monthly budget spent", {
-      retryAfter: 120,
+      retryAfter: 120_000,
       extensions: { used_tokens: 10 },
     });
   });

@@ -19,8 +19,12 @@ test("runWithContext() puts its fields on every line across awaits and timers", 
     await new Promise((resolve) => setTimeout(resolve, 5));
     logger.info("after timer");
     await Promise.resolve();
-    setTimeout(() => logger.info("in callback"), 0);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        logger.info("in callback");
+        resolve();
+      }, 0)
+    );
   });
   logger.info("outside");
   assert.deepEqual(lines.map((l) => [l.message, l.request_id, l.tenant]), [

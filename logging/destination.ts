@@ -1,5 +1,6 @@
 import { FdWriter, flushAtExit, forgetAtExit, type FsLike } from "./_fd_writer.ts";
 import { builtin } from "./_node.ts";
+import { LoggingError } from "./logging_error.ts";
 
 /**
  * Where a logger writes: anything with a `write(line)` method. Every call gets one complete
@@ -42,8 +43,14 @@ export interface LogWriter {
 export interface LogDestination extends LogWriter {
   /** Writes out anything buffered, synchronously. */
   flush(): void;
-  /** Flushes, releases the descriptor (files only) and drops later lines. */
-  close(): void;
+  /**
+   * Flushes, releases the descriptor (files only) and drops later lines. The work is done
+   * when the call returns; the promise is for `await using` and uniform `close()` handling.
+   * Closing twice is harmless.
+   */
+  close(): Promise<void>;
+  /** The same as {@linkcode LogDestination.close}, so `await using` closes the destination. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -57,7 +64,7 @@ export interface LogDestination extends LogWriter {
  * const options: FileDestinationOptions = { bufferSize: 16384 };
  * const destination = fileDestination("/dev/null", options);
  * destination.write("{}\n");
- * destination.close();
+ * await destination.close();
  * assert.ok(true);
  * ```
  */
@@ -74,6 +81,7 @@ interface FileFs extends FsLike {
 class FdDestination implements LogDestination {
   readonly #writer: FdWriter;
   readonly #release: (() => void) | undefined;
+  #closed = false;
 
   constructor(writer: FdWriter, release?: () => void) {
     this.#writer = writer;
@@ -89,15 +97,22 @@ class FdDestination implements LogDestination {
     this.#writer.flush();
   }
 
-  close(): void {
-    if (this.#writer.dropping) return;
-    this.#writer.close();
-    forgetAtExit(this);
-    try {
-      this.#release?.();
-    } catch {
-      // The descriptor is gone either way.
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#writer.close();
+      forgetAtExit(this);
+      try {
+        this.#release?.();
+      } catch {
+        // The descriptor is gone either way.
+      }
     }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
@@ -106,7 +121,12 @@ class ConsoleDestination implements LogDestination {
     console.log(line.endsWith("\n") ? line.slice(0, -1) : line);
   }
   flush(): void {}
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function reportOnce(what: string): (error: unknown) => void {
@@ -122,7 +142,7 @@ let stdout: LogDestination | undefined;
  * The process's standard output, shared by every logger that writes there (the default
  * destination). On runtimes with `node:fs` (Node, Deno, Bun) it writes descriptor 1 through a
  * {@linkcode LogDestination} buffer; elsewhere (edge runtimes) it falls back to `console.log`.
- * `close()` on it only flushes.
+ * `close()` (and `[Symbol.asyncDispose]()`) on it only flushes: descriptor 1 stays open.
  *
  * @returns The shared destination, created on first call.
  * @throws {never} Never throws.
@@ -144,10 +164,15 @@ export function stdoutDestination(): LogDestination {
   }
   const writer = new FdWriter({ fs, fd: 1, bufferSize: 4096, onError: reportOnce("stdout") });
   const shared = new FdDestination(writer);
+  const flushOnly = (): Promise<void> => {
+    shared.flush();
+    return Promise.resolve();
+  };
   stdout = {
     write: (line: string) => shared.write(line),
     flush: () => shared.flush(),
-    close: () => shared.flush(),
+    close: flushOnly,
+    [Symbol.asyncDispose]: flushOnly,
   };
   return stdout;
 }
@@ -155,14 +180,15 @@ export function stdoutDestination(): LogDestination {
 /**
  * A file opened for appending (created when missing), written through a buffer that is
  * flushed when full, at the end of each task, on `flush()`/`close()` and at process exit.
- * `node:fs` is loaded only when this is called.
+ * `node:fs` is loaded only when this is called. `close()` (or `await using`) releases the
+ * descriptor.
  *
  * @param path The file's path.
  * @param options Buffer size.
- * @returns The destination; call `close()` when done with it.
+ * @returns The destination; call `close()` when done with it (or declare it with `await using`).
  * @throws {TypeError} When `path` is not a non-empty string, or the runtime has no `node:fs`.
  * @throws {RangeError} When `bufferSize` is not a non-negative integer.
- * @throws {Error} When the file cannot be opened (the cause says why).
+ * @throws {LoggingError} When the file cannot be opened (`log_file_unavailable`; the cause says why).
  *
  * @example
  * ```ts
@@ -177,8 +203,24 @@ export function stdoutDestination(): LogDestination {
  * const logger = createLogger({ service: "svc", destination });
  * logger.info("to the file");
  * await logger.flush();
- * destination.close();
+ * await destination.close();
  * assert.equal(JSON.parse(readFileSync(path, "utf8")).message, "to the file");
+ * ```
+ *
+ * @example Closed by `[Symbol.asyncDispose]()`, which `await using` calls
+ * ```ts
+ * import { fileDestination } from "@plinth/logging";
+ * import { mkdtempSync, readFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const path = join(mkdtempSync(join(tmpdir(), "log-")), "app.log");
+ * {
+ *   await using destination = fileDestination(path);
+ *   destination.write('{"message":"bye"}\n');
+ * } // flushed and closed here
+ * assert.equal(readFileSync(path, "utf8"), '{"message":"bye"}\n');
  * ```
  */
 export function fileDestination(
@@ -203,7 +245,10 @@ export function fileDestination(
     fd = fs.openSync(path, "a");
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new Error(`Cannot open log file "${path}": ${reason}`, { cause });
+    throw new LoggingError(`Cannot open log file "${path}": ${reason}`, {
+      code: "log_file_unavailable",
+      cause,
+    });
   }
   const writer = new FdWriter({ fs, fd, bufferSize, onError: reportOnce(`"${path}"`) });
   return new FdDestination(writer, () => fs.closeSync(fd));

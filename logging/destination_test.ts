@@ -1,7 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -42,11 +50,11 @@ test("fileDestination() appends 100 000 lines written concurrently from 100 task
     }
   }));
   await logger.flush();
-  destination.close();
+  await destination.close();
   checkLines(readFileSync(path, "utf8"), 100_000);
 });
 
-test("fileDestination() appends to an existing file and flushes on flush() and close()", () => {
+test("fileDestination() appends to an existing file and flushes on flush() and close()", async () => {
   const path = tempFile("append.log");
   writeFileSync(path, "existing\n");
   const destination = fileDestination(path);
@@ -55,15 +63,46 @@ test("fileDestination() appends to an existing file and flushes on flush() and c
   destination.flush();
   assert.equal(readFileSync(path, "utf8"), "existing\none\n");
   destination.write("two\n");
-  destination.close();
-  destination.close();
+  await destination.close();
+  await destination.close();
   destination.write("after close\n");
   destination.flush();
   assert.equal(readFileSync(path, "utf8"), "existing\none\ntwo\n");
   const unbuffered = fileDestination(path, { bufferSize: 0 });
   unbuffered.write("three\n");
   assert.equal(readFileSync(path, "utf8"), "existing\none\ntwo\nthree\n");
-  unbuffered.close();
+  await unbuffered.close();
+});
+
+/** Whether this process holds a descriptor open on `path` (Linux), `undefined` elsewhere. */
+function holdsOpen(path: string): boolean | undefined {
+  if (!existsSync("/proc/self/fd")) return undefined;
+  const real = realpathSync(path);
+  return readdirSync("/proc/self/fd").some((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === real;
+    } catch {
+      return false; // closed while we looked
+    }
+  });
+}
+
+test("fileDestination() [Symbol.asyncDispose]() flushes and releases the descriptor, like close()", async () => {
+  assert.equal(typeof Symbol.asyncDispose, "symbol");
+  for (const how of ["close", "asyncDispose"] as const) {
+    const path = tempFile(`${how}.log`);
+    const destination = fileDestination(path);
+    destination.write(`${how}\n`);
+    if (holdsOpen(path) !== undefined) assert.equal(holdsOpen(path), true, "open before");
+    const closing = how === "close" ? destination.close() : destination[Symbol.asyncDispose]();
+    assert.ok(closing instanceof Promise);
+    assert.equal(await closing, undefined);
+    assert.equal(readFileSync(path, "utf8"), `${how}\n`);
+    if (holdsOpen(path) !== undefined) assert.equal(holdsOpen(path), false, "released");
+    destination.write("dropped\n");
+    await destination[Symbol.asyncDispose]();
+    assert.equal(readFileSync(path, "utf8"), `${how}\n`);
+  }
 });
 
 test("fileDestination() rejects bad paths and options", () => {
@@ -77,11 +116,13 @@ test("fileDestination() rejects bad paths and options", () => {
   );
 });
 
-test("stdoutDestination() is one shared destination", () => {
+test("stdoutDestination() is one shared destination whose close() only flushes", async () => {
   const a = stdoutDestination();
   assert.equal(a, stdoutDestination());
   assert.doesNotThrow(() => a.flush());
-  assert.doesNotThrow(() => a.close());
+  assert.equal(await a.close(), undefined);
+  assert.equal(await a[Symbol.asyncDispose](), undefined);
+  assert.equal(a, stdoutDestination(), "still the shared destination");
 });
 
 /** The command that runs a TypeScript file on the runtime running this test. */

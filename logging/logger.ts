@@ -131,7 +131,7 @@ export interface Logger {
  *   fields: { region: "eu-west-1" },
  *   redact: ["card_number"],
  *   destination: { write: (line) => lines.push(line) },
- *   clock: () => Date.UTC(2026, 10, 22, 1, 2, 3, 456),
+ *   now: () => Date.UTC(2026, 10, 22, 1, 2, 3, 456),
  * };
  * createLogger(options).warn("charge declined", { card_number: "4111…" });
  * assert.equal(
@@ -158,8 +158,8 @@ export interface LoggerOptions {
   readonly redact?: readonly string[] | undefined;
   /** `json`, or `pretty` for local development. @default {the LOG_FORMAT variable, else "json"} */
   readonly format?: LogFormat | undefined;
-  /** Milliseconds since the epoch, for `timestamp`. @default {Date.now} */
-  readonly clock?: (() => number) | undefined;
+  /** The clock for `timestamp`: epoch milliseconds, like `Date.now`. @default {Date.now} */
+  readonly now?: (() => number) | undefined;
   /** Where SERVICE_NAME, LOG_LEVEL and LOG_FORMAT are read. @default {process.env} */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
@@ -184,7 +184,7 @@ interface Core {
   readonly prefixes: readonly string[];
   readonly serializer: Serializer;
   readonly writer: LogWriter;
-  readonly clock: () => number;
+  readonly now: () => number;
   readonly pretty: ((line: string) => string) | undefined;
 }
 
@@ -454,7 +454,7 @@ class PlinthLogger implements Logger {
 
   #head(level: number, message: string): string {
     const core = this.#core;
-    return '{"timestamp":"' + isoTime(core.clock()) + core.prefixes[level] +
+    return '{"timestamp":"' + isoTime(core.now()) + core.prefixes[level] +
       quote(core.serializer.mask(message));
   }
 
@@ -536,7 +536,7 @@ function checkOptions(options: LoggerOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Invalid logger options: must be an object");
   }
-  const { service, level, fields, destination, redact, format, clock, env } = options;
+  const { service, level, fields, destination, redact, format, now, env } = options;
   if (service !== undefined && (typeof service !== "string" || service === "")) {
     throw new TypeError("Invalid logger option service: must be a non-empty string");
   }
@@ -569,8 +569,11 @@ function checkOptions(options: LoggerOptions): void {
   if (format !== undefined && format !== "json" && format !== "pretty") {
     throw new RangeError('Invalid logger option format: must be "json" or "pretty"');
   }
-  if (clock !== undefined && typeof clock !== "function") {
-    throw new TypeError("Invalid logger option clock: must be a function");
+  if (now !== undefined && typeof now !== "function") {
+    throw new TypeError("Invalid logger option now: must be a function");
+  }
+  if ((options as { clock?: unknown }).clock !== undefined) {
+    throw new TypeError("Invalid logger option clock: the clock option is called now");
   }
   if (env !== undefined && (typeof env !== "object" || env === null)) {
     throw new TypeError("Invalid logger option env: must be an object");
@@ -597,11 +600,11 @@ function colorWanted(env: (name: string) => string | undefined): boolean {
  * An invalid `LOG_LEVEL` variable is reported as one `warn` line and `info` is used; an
  * invalid `level` option throws.
  *
- * @param options Service name, level, bound fields, destination, redaction, format.
+ * @param options Service name, level, bound fields, destination, redaction, format, clock, environment.
  * @returns The logger.
  * @throws {TypeError} When an option has the wrong type.
  * @throws {RangeError} When `level` or `format` names no level or format.
- * @throws {Error} When `destination` is a file path that cannot be opened.
+ * @throws {LoggingError} When `destination` is a file path that cannot be opened (`log_file_unavailable`).
  *
  * @example
  * ```ts
@@ -612,7 +615,7 @@ function colorWanted(env: (name: string) => string | undefined): boolean {
  * const logger = createLogger({
  *   service: "user-svc",
  *   destination: { write: (line) => lines.push(line) },
- *   clock: () => Date.UTC(2026, 10, 22, 1, 2, 3, 456),
+ *   now: () => Date.UTC(2026, 10, 22, 1, 2, 3, 456),
  * }).child({ module: "orgs" });
  * logger.info("org created", { org_id: 7 });
  * logger.debug("not written at info");
@@ -661,7 +664,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     ),
     serializer,
     writer,
-    clock: options.clock ?? Date.now,
+    now: options.now ?? Date.now,
     pretty: format === "pretty" ? (line) => prettyLine(line, color) : undefined,
   };
   const bound = makeBound(serializer, copyFields(options.fields ?? NO_FIELDS));

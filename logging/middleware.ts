@@ -3,7 +3,7 @@ import { matchedRoutes } from "hono/route";
 import { ContextRecord, currentContext, runInContext } from "./_context_store.ts";
 import { runWithContext } from "./context.ts";
 import { log } from "./default_logger.ts";
-import type { Logger } from "./logger.ts";
+import type { LoggerLike } from "./logger_like.ts";
 import { DEFAULT_REDACT_KEYS, QUERY_REDACT_KEYS, REDACTED } from "./redact.ts";
 import { hasEmptyKey, isSecretParam, secretKeyMatcher } from "./_secret_keys.ts";
 
@@ -151,8 +151,11 @@ export function requestId(
  * ```
  */
 export interface RequestLoggerOptions {
-  /** Where access lines go. @default {the default logger (`log`)} */
-  readonly logger?: Logger | undefined;
+  /**
+   * Where access lines go: any {@linkcode LoggerLike} (a plinth logger, pino, console).
+   * @default {the default logger (`log`)}
+   */
+  readonly logger?: LoggerLike | undefined;
   /** Paths not logged (exact match), or a predicate. @default {["/healthz", "/metrics"]} */
   readonly skip?: readonly string[] | ((c: Context) => boolean) | undefined;
   /**
@@ -249,8 +252,10 @@ function routeOf(c: Context): string | undefined {
   }
 }
 
+const LOGGER_METHODS = ["debug", "info", "warn", "error"] as const;
+
 function levelFor(
-  logger: Logger,
+  logger: LoggerLike,
   status: number,
 ): (message: string, fields: Record<string, unknown>) => void {
   if (status >= 500) return (message, fields) => logger.error(message, fields);
@@ -299,8 +304,14 @@ function levelFor(
  */
 export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHandler {
   const { logger, skip, redact, trustProxy, clientIp, now } = options;
-  if (logger !== undefined && (typeof logger !== "object" || typeof logger?.info !== "function")) {
-    throw new TypeError("Invalid requestLogger option logger: must be a logger");
+  if (
+    logger !== undefined &&
+    (typeof logger !== "object" || logger === null ||
+      !LOGGER_METHODS.every((name) => typeof logger[name] === "function"))
+  ) {
+    throw new TypeError(
+      "Invalid requestLogger option logger: must have debug, info, warn and error methods",
+    );
   }
   if (
     skip !== undefined && typeof skip !== "function" &&

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { requestId, type RequestIdVariables, requestLogger } from "./middleware.ts";
 import { getContext } from "./context.ts";
 import { setLogger } from "./default_logger.ts";
+import { captureLogger, waitFor } from "@plinth/testing";
 
 function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
   const lines: Record<string, unknown>[] = [];
@@ -298,8 +299,27 @@ test("requestLogger() uses the default logger when none is given", async () => {
   assert.equal(lines[0]?.message, "Request completed");
 });
 
+test("requestLogger() writes access lines to any LoggerLike, such as a plain object", async () => {
+  const logger = captureLogger();
+  const app = new Hono();
+  app.use(requestLogger({ logger }));
+  app.get("/ok", (c) => c.text("ok"));
+  app.get("/missing", (c) => c.text("no", 404));
+  await (await app.request("/ok")).text();
+  await (await app.request("/missing")).text();
+  await waitFor(() => logger.lines.length === 2, 5_000, "two access lines");
+  assert.deepEqual(logger.lines.map((line) => [line.level, line.message, line.fields["status"]]), [
+    ["info", "Request completed", 200],
+    ["warn", "Request completed", 404],
+  ]);
+});
+
 test("requestLogger() validates its options", () => {
   assert.throws(() => requestLogger({ logger: {} as never }), TypeError);
+  assert.throws(
+    () => requestLogger({ logger: { info() {}, warn() {}, error() {} } as never }),
+    /option logger: must have debug, info, warn and error methods/,
+  );
   assert.throws(() => requestLogger({ skip: "x" as never }), TypeError);
   assert.throws(() => requestLogger({ redact: [1] as never }), TypeError);
   assert.throws(() => requestLogger({ now: 5 as never }), TypeError);

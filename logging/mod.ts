@@ -34,6 +34,8 @@
  * @module
  */
 export * from "./logger.ts";
+export * from "./logger_like.ts";
+export * from "./logging_error.ts";
 export * from "./level.ts";
 export * from "./context.ts";
 export * from "./destination.ts";

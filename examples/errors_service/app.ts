@@ -80,7 +80,7 @@ export function createApp(options: AppOptions): Hono {
     const org = findOrg(c.req.param("id"));
     if (org.usedTokens >= org.budgetTokens) {
       throw budgetExceeded(`Organisation "${org.id}" has spent its monthly token budget`, {
-        retryAfter: 3600,
+        retryAfter: 3_600_000,
         extensions: { budget_tokens: org.budgetTokens, used_tokens: org.usedTokens },
       });
     }
