@@ -92,13 +92,12 @@ export function localResolver(entries: readonly KeyEntry[]): KeyResolver {
       ? only
       : byKid.get(kid) ?? (only !== undefined && only.kid === undefined ? only : undefined);
     if (found === undefined) {
-      throw new AuthError("token_invalid", "Cannot verify token: no key matches its kid");
+      throw new AuthError("Cannot verify token: no key matches its kid", { code: "token_invalid" });
     }
     if (header.alg !== found.alg) {
-      throw new AuthError(
-        "token_invalid",
-        `Cannot verify token: its alg does not match the key's (${found.alg})`,
-      );
+      throw new AuthError(`Cannot verify token: its alg does not match the key's (${found.alg})`, {
+        code: "token_invalid",
+      });
     }
     return found.key ?? found.ready;
   };
@@ -116,7 +115,7 @@ export function toAuthError(error: unknown, kind: TokenKind): AuthError {
     // A key resolver's error names no token kind: reworded for a refresh token.
     return kind === "access"
       ? error
-      : new AuthError(error.code, error.message, { cause: error.cause, tokenKind: kind });
+      : new AuthError(error.message, { code: error.code, cause: error.cause, tokenKind: kind });
   }
   const joseCode = typeof error === "object" && error !== null
     ? (error as { code?: unknown }).code
@@ -146,7 +145,8 @@ export function toAuthError(error: unknown, kind: TokenKind): AuthError {
       code = "token_invalid";
   }
   const reason = error instanceof Error ? error.message.slice(0, 200) : "unknown failure";
-  return new AuthError(code, `Cannot verify ${kind} token: ${reason}`, {
+  return new AuthError(`Cannot verify ${kind} token: ${reason}`, {
+    code,
     cause: error,
     tokenKind: kind,
   });
@@ -176,11 +176,10 @@ function checkClaims(payload: JWTPayload, kind: TokenKind): TokenClaims {
     ? "scope"
     : undefined;
   if (bad !== undefined) {
-    throw new AuthError(
-      "token_claims_invalid",
-      `Cannot verify ${kind} token: claim "${bad}" is missing or not valid`,
-      { tokenKind: kind },
-    );
+    throw new AuthError(`Cannot verify ${kind} token: claim "${bad}" is missing or not valid`, {
+      code: "token_claims_invalid",
+      tokenKind: kind,
+    });
   }
   if (Array.isArray(p["aud"])) Object.freeze(p["aud"]);
   return Object.freeze(p) as unknown as TokenClaims;
@@ -378,13 +377,15 @@ export class VerifierCore {
   #refuse(token: string, kind: TokenKind): never {
     const key = cacheKey(token);
     if (this.#cache.get(key)?.token === token) this.#cache.delete(key);
-    throw new AuthError("token_revoked", `Cannot verify ${kind} token: it has been revoked`, {
+    throw new AuthError(`Cannot verify ${kind} token: it has been revoked`, {
+      code: "token_revoked",
       tokenKind: kind,
     });
   }
 
   #malformed(kind: TokenKind, what: string): AuthError {
-    return new AuthError("token_malformed", `Cannot verify ${kind} token: ${what}`, {
+    return new AuthError(`Cannot verify ${kind} token: ${what}`, {
+      code: "token_malformed",
       tokenKind: kind,
     });
   }

@@ -1,8 +1,9 @@
 /**
- * What the auth and rbac middleware need from a logger: `warn` for every rejected request
- * (with the reason and the principal, never a token or key), and optionally `error` (storage
- * faults; `warn` gets them without it) and `debug`. Any logger with these methods fits,
- * `@plinth/logging`'s included.
+ * What `@plinth/auth` needs from a logger: `warn` for every rejected request (with the reason
+ * and the principal, never a token or key), and optionally `error` (storage faults; `warn` gets
+ * them without it). Any object with `debug`, `info`, `warn` and `error(message, fields)` fits —
+ * `@plinth/logging`'s loggers, `console`, or an adapter over pino — and so does one with `warn`
+ * alone.
  *
  * @example
  * ```ts
@@ -26,6 +27,8 @@ export interface AuthLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
   /** Writes an error: a fault on the server's side, such as a malformed stored API key record. */
   error?(message: string, fields?: Record<string, unknown>): void;
+  /** Writes an informational line (not used by `@plinth/auth` today). */
+  info?(message: string, fields?: Record<string, unknown>): void;
   /** Writes a debug line, when the logger has the level. */
   debug?(message: string, fields?: Record<string, unknown>): void;
 }

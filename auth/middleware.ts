@@ -5,180 +5,13 @@ import type { TokenClaims, TokenVerifier } from "./token_verifier.ts";
 import type { AuthLogger } from "./logger.ts";
 import { checkLogger, defaultLogger, safeError, safeWarn } from "./_default_logger.ts";
 import { CACHE_PROBE, type CacheProbe } from "./_verifier_core.ts";
-
-/**
- * A request authenticated with a user's access token.
- *
- * @example
- * ```ts
- * import type { UserAuth } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * const auth: UserAuth = {
- *   kind: "user", userId: "u1", orgId: "acme", role: "org_user", scopes: [],
- *   tokenId: "j1", expiresAt: 1_800_000_900, claims: {
- *     sub: "u1", org_id: "acme", role: "org_user", jti: "j1",
- *     iat: 1_800_000_000, exp: 1_800_000_900, iss: "auth", aud: "api",
- *   },
- * };
- * assert.equal(auth.kind, "user");
- * ```
- */
-export interface UserAuth {
-  /** Always `"user"`. */
-  readonly kind: "user";
-  /** The user id (`sub`). */
-  readonly userId: string;
-  /** Never set for users. */
-  readonly keyId?: undefined;
-  /** The organisation the token acts in (`org_id`). */
-  readonly orgId: string;
-  /** The role there. */
-  readonly role: string;
-  /** The token's scopes (from `scope`); empty when it has none. */
-  readonly scopes: readonly string[];
-  /** The token's `jti`. */
-  readonly tokenId: string;
-  /** The token's `exp`, epoch seconds. */
-  readonly expiresAt: number;
-  /** Every verified claim. */
-  readonly claims: TokenClaims;
-}
-
-/**
- * A request authenticated with an organisation's API key.
- *
- * @example
- * ```ts
- * import type { ApiKeyAuth } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * const auth: ApiKeyAuth = { kind: "api_key", keyId: "AbC123dEf456", orgId: "acme", role: "org_user", scopes: ["usage:read"] };
- * assert.equal(auth.userId, undefined);
- * ```
- */
-export interface ApiKeyAuth {
-  /** Always `"api_key"`. */
-  readonly kind: "api_key";
-  /** Never set for API keys. */
-  readonly userId?: undefined;
-  /** The key's public id. */
-  readonly keyId: string;
-  /** The organisation that owns the key. */
-  readonly orgId: string;
-  /** The key's role. */
-  readonly role: string;
-  /** The key's scopes; empty when it has none. */
-  readonly scopes: readonly string[];
-}
-
-/**
- * Who a request is from, as {@linkcode authenticate} sets it on `c.var.auth`.
- *
- * @example
- * ```ts
- * import type { AuthContext } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * function who(auth: AuthContext): string {
- *   return auth.kind === "user" ? `user ${auth.userId}` : `key ${auth.keyId}`;
- * }
- * assert.equal(who({ kind: "api_key", keyId: "k1", orgId: "o", role: "org_user", scopes: [] }), "key k1");
- * ```
- */
-export type AuthContext = UserAuth | ApiKeyAuth;
-
-/**
- * The context variables {@linkcode authenticate} sets: `c.var.auth`.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import type { AuthVariables } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * const app = new Hono<{ Variables: AuthVariables }>();
- * app.get("/me", (c) => c.json({ org: c.var.auth.orgId }));
- * assert.ok(app);
- * ```
- */
-export interface AuthVariables {
-  /** Who the request is from. */
-  auth: AuthContext;
-}
-
-/**
- * The context variables of `authenticate({ optional: true })`: `c.var.auth` is absent for
- * anonymous requests.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import type { OptionalAuthVariables } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * const app = new Hono<{ Variables: OptionalAuthVariables }>();
- * app.get("/", (c) => c.text(c.var.auth === undefined ? "hello, stranger" : "hello"));
- * assert.equal(await (await app.request("/")).text(), "hello, stranger");
- * ```
- */
-export interface OptionalAuthVariables {
-  /** Who the request is from, when it sent credentials. */
-  auth?: AuthContext | undefined;
-}
-
-/**
- * What `lookupApiKey` returns for a key id: the stored hash and what the key may do. A record
- * that breaks this shape — a `hash` that is not 64 hex digits, an `orgId` or `role` that is
- * not a non-empty string, `scopes` that are not a list of strings, a `revokedAt` or `expiresAt`
- * that is not a `Date`, a number or a string, fields that cannot be read — is a storage fault:
- * `authenticate()` answers 503 `api_key_store_failed` and logs it, never authenticating with it.
- *
- * @example
- * ```ts
- * import { type ApiKeyRecord, generateApiKey } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * const { hash } = generateApiKey();
- * const record: ApiKeyRecord = { hash, orgId: "acme", role: "org_user", scopes: ["usage:read"], revokedAt: null };
- * assert.equal(record.orgId, "acme");
- * ```
- *
- * @example A malformed record is a storage fault, not a bad credential
- * ```ts
- * import { Hono } from "hono";
- * import { authenticate, generateApiKey } from "@plinth/auth";
- * import assert from "node:assert/strict";
- *
- * const { key, hash } = generateApiKey();
- * const faults: unknown[] = [];
- * const app = new Hono();
- * app.use(authenticate({
- *   lookupApiKey: () => ({ hash, role: "org_user" }) as never, // orgId lost by the store
- *   logger: { warn: () => {}, error: (_message, fields) => faults.push(fields?.["fault"]) },
- * }));
- * app.get("/", (c) => c.text("ok"));
- *
- * const res = await app.request("/", { headers: { "x-api-key": key } });
- * assert.equal(res.status, 503);
- * assert.equal((await res.json()).code, "api_key_store_failed");
- * assert.deepEqual(faults, ["orgId is missing or not a non-empty string"]);
- * ```
- */
-export interface ApiKeyRecord {
-  /** The stored SHA-256 hash of the key ({@linkcode hashApiKey}). */
-  readonly hash: string;
-  /** The organisation that owns the key. */
-  readonly orgId: string;
-  /** The key's role. */
-  readonly role: string;
-  /** Scopes that narrow what the key may do; `null` or absent: none. @default {[]} */
-  readonly scopes?: readonly string[] | null | undefined;
-  /** When the key was revoked (a `Date`, epoch ms or an ISO string); revoked from then on. @default {null} */
-  readonly revokedAt?: Date | number | string | null | undefined;
-  /** When the key expires. @default {null (never)} */
-  readonly expiresAt?: Date | number | string | null | undefined;
-}
+import type {
+  ApiKeyRecord,
+  AuthContext,
+  AuthVariables,
+  OptionalAuthVariables,
+  UserAuth,
+} from "./auth_context.ts";
 
 /**
  * Options of {@linkcode authenticate}. Give a `verifier` (JWTs), a `lookupApiKey` (API keys),
@@ -186,7 +19,8 @@ export interface ApiKeyRecord {
  *
  * @example
  * ```ts
- * import { type AuthenticateOptions, createTokenVerifier } from "@plinth/auth";
+ * import { createTokenVerifier } from "@plinth/auth";
+ * import type { AuthenticateOptions } from "@plinth/auth/hono";
  * import assert from "node:assert/strict";
  *
  * const options: AuthenticateOptions = {
@@ -220,6 +54,21 @@ export interface AuthenticateOptions {
   /** The clock for API key expiry and revocation, epoch milliseconds. @default {Date.now} */
   readonly now?: (() => number) | undefined;
 }
+
+/** Why a request is refused, for {@linkcode AuthError} and the warning logged with it. */
+interface Refusal {
+  readonly code: AuthErrorCode;
+  /** Which credential was refused: `none`, `both`, `bearer`, `jwt` or `api_key`. */
+  readonly credential: string;
+  readonly cause?: unknown;
+  readonly key_id?: string;
+  readonly detail?: string;
+}
+
+/** The Hono environment of the middleware: what it sets on `c.var`. */
+type AuthEnv = { Variables: OptionalAuthVariables };
+/** The context the middleware sees. */
+type AuthContextOf = Context<AuthEnv>;
 
 const WHERE = "authenticate middleware";
 const MAX_HEADER = 8192 + 7;
@@ -271,17 +120,13 @@ function checkOptions(options: AuthenticateOptions): void {
   checkLogger(options.logger, WHERE);
   // Builds a challenge once, so a realm that cannot be quoted fails now, not per request.
   try {
-    new AuthError("credentials_missing", undefined, { realm: options.realm });
+    new AuthError("Checking the realm", { code: "credentials_missing", realm: options.realm });
   } catch (cause) {
     throw new TypeError(
       `Cannot create ${WHERE}: realm must be printable ASCII without quotes or backslashes`,
       { cause },
     );
   }
-}
-
-function toMs(value: Date | number | string): number {
-  return value instanceof Date ? value.getTime() : new Date(value).getTime();
 }
 
 /**
@@ -318,9 +163,9 @@ function readRecord(record: object): Record<keyof ApiKeyRecord, unknown> {
   };
 }
 
-function isDateLike(value: unknown): boolean {
-  return value === null || value === undefined || value instanceof Date ||
-    typeof value === "number" || typeof value === "string";
+/** Whether a stored point in time is absent or a number (epoch milliseconds). */
+function isEpochMs(value: unknown): boolean {
+  return value === null || value === undefined || typeof value === "number";
 }
 
 /** What is wrong with the rest of a stored record (its hash already matched), or `undefined`. */
@@ -335,8 +180,8 @@ function recordFault(record: Record<keyof ApiKeyRecord, unknown>): string | unde
       if (typeof scopes[i] !== "string") return "scopes is not a list of strings";
     }
   }
-  if (!isDateLike(record.revokedAt)) return "revokedAt is not a Date, a number or a string";
-  if (!isDateLike(record.expiresAt)) return "expiresAt is not a Date, a number or a string";
+  if (!isEpochMs(record.revokedAt)) return "revokedAt is not epoch milliseconds (a number)";
+  if (!isEpochMs(record.expiresAt)) return "expiresAt is not epoch milliseconds (a number)";
   return undefined;
 }
 
@@ -363,7 +208,8 @@ function scopesOf(scope: string | undefined): readonly string[] {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { authenticate, type AuthVariables, createTokenIssuer, createTokenVerifier } from "@plinth/auth";
+ * import { type AuthVariables, createTokenIssuer, createTokenVerifier } from "@plinth/auth";
+ * import { authenticate } from "@plinth/auth/hono";
  * import assert from "node:assert/strict";
  *
  * const secret = "a-secret-of-at-least-thirty-two-bytes!!";
@@ -397,7 +243,8 @@ export function authenticate(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { authenticate, type AuthVariables, generateApiKey } from "@plinth/auth";
+ * import { type AuthVariables, generateApiKey } from "@plinth/auth";
+ * import { authenticate } from "@plinth/auth/hono";
  * import assert from "node:assert/strict";
  *
  * const { key, id, hash } = generateApiKey({ prefix: "plk" });
@@ -433,14 +280,10 @@ export function authenticate(
   const logger = options.logger ?? defaultLogger;
   const now = options.now ?? Date.now;
 
-  function fail(
-    c: Context,
-    code: AuthErrorCode,
-    credential: string,
-    extra?: Record<string, unknown>,
-    cause?: unknown,
-  ): AuthError {
-    const error = new AuthError(code, undefined, { realm, cause });
+  /** A refusal: the 401 to throw, and its one warning (reason, never the credential). */
+  function fail(c: AuthContextOf, message: string, refusal: Refusal): AuthError {
+    const { code, credential, cause, ...extra } = refusal;
+    const error = new AuthError(message, { code, realm, cause });
     safeWarn(logger, "Authentication failed", {
       reason: code,
       credential,
@@ -451,7 +294,14 @@ export function authenticate(
     return error;
   }
 
-  function storeFailed(c: Context, keyId: string, fault: string, cause?: unknown): AuthError {
+  function malformedBearer(c: AuthContextOf): AuthError {
+    return fail(c, "Cannot authenticate with bearer token: the Authorization header is malformed", {
+      code: "token_malformed",
+      credential: "bearer",
+    });
+  }
+
+  function storeFailed(c: AuthContextOf, keyId: string, fault: string, cause?: unknown): AuthError {
     const code = "api_key_store_failed";
     safeError(logger, "API key store failed", {
       reason: code,
@@ -460,7 +310,7 @@ export function authenticate(
       method: c.req.method,
       path: c.req.path,
     });
-    return new AuthError(code, `Cannot authenticate with API key ${keyId}: ${fault}`, { cause });
+    return new AuthError(`Cannot authenticate with API key ${keyId}: ${fault}`, { code, cause });
   }
 
   function isApiKeyLike(value: string): boolean {
@@ -469,10 +319,13 @@ export function authenticate(
     return cut > 0 && prefixes.has(value.slice(0, cut));
   }
 
-  async function viaApiKey(c: Context, key: string): Promise<AuthContext> {
+  async function viaApiKey(c: AuthContextOf, key: string): Promise<AuthContext> {
     const parsed = parseApiKey(key);
     if (parsed === null || !prefixes.has(parsed.prefix)) {
-      throw fail(c, "api_key_malformed", "api_key");
+      throw fail(c, "Cannot authenticate with API key: it is malformed", {
+        code: "api_key_malformed",
+        credential: "api_key",
+      });
     }
     const keyId = parsed.id;
     let record: ApiKeyRecord | null | undefined;
@@ -484,7 +337,11 @@ export function authenticate(
     if (record === null || record === undefined) {
       // The same SHA-256 as a wrong secret costs, so an unknown id is not answered sooner.
       verifyApiKey(key, NO_SUCH_KEY_HASH);
-      throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
+      throw fail(c, `Cannot authenticate with API key ${keyId}: unknown id or wrong secret`, {
+        code: "api_key_invalid",
+        credential: "api_key",
+        key_id: keyId,
+      });
     }
     if (typeof record !== "object") throw storeFailed(c, keyId, "the record is not an object");
     let fields: Record<keyof ApiKeyRecord, unknown>;
@@ -496,7 +353,11 @@ export function authenticate(
     const badHash = hashFault(fields.hash);
     if (badHash !== undefined) throw storeFailed(c, keyId, badHash);
     if (!verifyApiKey(key, fields.hash as string)) {
-      throw fail(c, "api_key_invalid", "api_key", { key_id: keyId });
+      throw fail(c, `Cannot authenticate with API key ${keyId}: unknown id or wrong secret`, {
+        code: "api_key_invalid",
+        credential: "api_key",
+        key_id: keyId,
+      });
     }
     // Checked once the secret matched: only the key's holder learns that its record is broken.
     const badRecord = recordFault(fields);
@@ -504,12 +365,20 @@ export function authenticate(
     const t = now();
     const revokedAt = fields.revokedAt as ApiKeyRecord["revokedAt"];
     const expiresAt = fields.expiresAt as ApiKeyRecord["expiresAt"];
-    // A date that cannot be read counts as already passed: fail closed.
-    if (revokedAt !== null && revokedAt !== undefined && !(toMs(revokedAt) > t)) {
-      throw fail(c, "api_key_revoked", "api_key", { key_id: keyId });
+    // NaN counts as already passed: fail closed.
+    if (revokedAt !== null && revokedAt !== undefined && !(revokedAt > t)) {
+      throw fail(c, `Cannot authenticate with API key ${keyId}: it has been revoked`, {
+        code: "api_key_revoked",
+        credential: "api_key",
+        key_id: keyId,
+      });
     }
-    if (expiresAt !== null && expiresAt !== undefined && !(toMs(expiresAt) > t)) {
-      throw fail(c, "api_key_expired", "api_key", { key_id: keyId });
+    if (expiresAt !== null && expiresAt !== undefined && !(expiresAt > t)) {
+      throw fail(c, `Cannot authenticate with API key ${keyId}: it has expired`, {
+        code: "api_key_expired",
+        credential: "api_key",
+        key_id: keyId,
+      });
     }
     const scopes = fields.scopes as ApiKeyRecord["scopes"];
     return {
@@ -534,7 +403,7 @@ export function authenticate(
         role: claims.role,
         scopes: scopesOf(claims.scope),
         tokenId: claims.jti,
-        expiresAt: claims.exp,
+        expiresAt: claims.exp * 1000,
         claims,
       });
       contexts.set(claims, auth);
@@ -542,7 +411,7 @@ export function authenticate(
     return auth;
   }
 
-  function refused(c: Context, error: unknown): unknown {
+  function refused(c: AuthContextOf, error: unknown): unknown {
     if (!(error instanceof AuthError)) return error;
     if (error.code === "key_set_unavailable") {
       safeWarn(logger, "Authentication unavailable", {
@@ -552,7 +421,12 @@ export function authenticate(
       });
       return error;
     }
-    return fail(c, error.code, "jwt", { detail: error.message }, error);
+    return fail(c, error.message, {
+      code: error.code,
+      credential: "jwt",
+      detail: error.message,
+      cause: error,
+    });
   }
 
   // createTokenVerifier()'s synchronous cache probe; absent on other TokenVerifiers.
@@ -560,14 +434,25 @@ export function authenticate(
     ? undefined
     : (verifier as { readonly [CACHE_PROBE]?: CacheProbe })[CACHE_PROBE];
 
-  function viaToken(c: Context, token: string): Promise<AuthContext> {
-    if (verifier === undefined) return Promise.reject(fail(c, "token_malformed", "bearer"));
+  function viaToken(c: AuthContextOf, token: string): Promise<AuthContext> {
+    if (verifier === undefined) {
+      return Promise.reject(
+        fail(c, "Cannot authenticate with bearer token: no verifier accepts JWTs here", {
+          code: "token_malformed",
+          credential: "bearer",
+        }),
+      );
+    }
     return verifier.verifyAccessToken(token).then(userAuth, (error: unknown) => {
       throw refused(c, error);
     });
   }
 
-  function authenticated(c: Context, next: Next, pending: Promise<AuthContext>): Promise<void> {
+  function authenticated(
+    c: AuthContextOf,
+    next: Next,
+    pending: Promise<AuthContext>,
+  ): Promise<void> {
     return pending.then((auth) => {
       c.set("auth", auth);
       return next();
@@ -576,52 +461,64 @@ export function authenticate(
 
   // Not async: a cached token (the usual case) is answered with no promise of its own, the
   // middleware returns `next()`. Failures are returned as rejections, never thrown.
-  const middleware: MiddlewareHandler<{ Variables: OptionalAuthVariables }> =
-    function authenticateMiddleware(c, next): Promise<void> {
-      const headers = c.req.raw.headers;
-      const authorization = headers.get("authorization");
-      const apiKey = apiKeyHeader === undefined ? null : headers.get(apiKeyHeader);
-      if (authorization === null && apiKey === null) {
-        if (optional) return next();
-        return Promise.reject(fail(c, "credentials_missing", "none"));
+  const middleware: MiddlewareHandler<AuthEnv> = function authenticateMiddleware(
+    c,
+    next,
+  ): Promise<void> {
+    const headers = c.req.raw.headers;
+    const authorization = headers.get("authorization");
+    const apiKey = apiKeyHeader === undefined ? null : headers.get(apiKeyHeader);
+    if (authorization === null && apiKey === null) {
+      if (optional) return next();
+      return Promise.reject(
+        fail(c, "Cannot authenticate request: no credentials were sent", {
+          code: "credentials_missing",
+          credential: "none",
+        }),
+      );
+    }
+    if (authorization !== null && apiKey !== null) {
+      return Promise.reject(
+        fail(c, "Cannot authenticate request: both a bearer token and an API key were sent", {
+          code: "credentials_conflict",
+          credential: "both",
+        }),
+      );
+    }
+    if (apiKey !== null) return authenticated(c, next, viaApiKey(c, apiKey.trim()));
+    const value = authorization as string;
+    if (value.length > MAX_HEADER) return Promise.reject(malformedBearer(c));
+    const space = value.indexOf(" ");
+    const credential = space < 0 ? "" : value.slice(space + 1).trim();
+    if (
+      space < 0 || value.slice(0, space).toLowerCase() !== "bearer" || credential === "" ||
+      credential.includes(" ")
+    ) {
+      return Promise.reject(malformedBearer(c));
+    }
+    if (isApiKeyLike(credential)) return authenticated(c, next, viaApiKey(c, credential));
+    if (probe !== undefined) {
+      let hit: TokenClaims | Promise<TokenClaims> | undefined;
+      try {
+        hit = probe(credential);
+      } catch (error) {
+        return Promise.reject(refused(c, error));
       }
-      if (authorization !== null && apiKey !== null) {
-        return Promise.reject(fail(c, "credentials_conflict", "both"));
+      if (hit !== undefined && !(hit instanceof Promise)) {
+        c.set("auth", userAuth(hit));
+        return next();
       }
-      if (apiKey !== null) return authenticated(c, next, viaApiKey(c, apiKey.trim()));
-      const value = authorization as string;
-      if (value.length > MAX_HEADER) return Promise.reject(fail(c, "token_malformed", "bearer"));
-      const space = value.indexOf(" ");
-      const credential = space < 0 ? "" : value.slice(space + 1).trim();
-      if (
-        space < 0 || value.slice(0, space).toLowerCase() !== "bearer" || credential === "" ||
-        credential.includes(" ")
-      ) {
-        return Promise.reject(fail(c, "token_malformed", "bearer"));
+      if (hit !== undefined) {
+        return authenticated(
+          c,
+          next,
+          hit.then(userAuth, (error: unknown) => {
+            throw refused(c, error);
+          }),
+        );
       }
-      if (isApiKeyLike(credential)) return authenticated(c, next, viaApiKey(c, credential));
-      if (probe !== undefined) {
-        let hit: TokenClaims | Promise<TokenClaims> | undefined;
-        try {
-          hit = probe(credential);
-        } catch (error) {
-          return Promise.reject(refused(c, error));
-        }
-        if (hit !== undefined && !(hit instanceof Promise)) {
-          c.set("auth", userAuth(hit));
-          return next();
-        }
-        if (hit !== undefined) {
-          return authenticated(
-            c,
-            next,
-            hit.then(userAuth, (error: unknown) => {
-              throw refused(c, error);
-            }),
-          );
-        }
-      }
-      return authenticated(c, next, viaToken(c, credential));
-    };
+    }
+    return authenticated(c, next, viaToken(c, credential));
+  };
   return middleware;
 }

@@ -5,13 +5,8 @@ import { Hono } from "hono";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { problemHandler } from "@plinth/errors/hono";
 import { createLogger, setLogger } from "@plinth/logging";
-import {
-  type ApiKeyRecord,
-  authenticate,
-  type AuthenticateOptions,
-  type AuthVariables,
-  type OptionalAuthVariables,
-} from "./middleware.ts";
+import { authenticate, type AuthenticateOptions } from "./middleware.ts";
+import type { ApiKeyRecord, AuthVariables, OptionalAuthVariables } from "./auth_context.ts";
 import { createTokenIssuer } from "./token_issuer.ts";
 import { createTokenVerifier } from "./token_verifier.ts";
 import { createMemoryTokenStore } from "./token_store.ts";
@@ -40,7 +35,7 @@ const records = new Map<string, ApiKeyRecord>([
     hash: revoked.hash,
     orgId: "acme",
     role: "org_user",
-    revokedAt: new Date(T0 - 1),
+    revokedAt: T0 - 1,
   }],
   [expired.id, { hash: expired.hash, orgId: "acme", role: "org_user", expiresAt: T0 - 1 }],
 ]);
@@ -604,6 +599,9 @@ test("authenticate() answers 503 api_key_store_failed for a malformed stored rec
     ["revokedAt a bigint", { ...base, revokedAt: 1n }], // an int8 column read as BigInt
     ["expiresAt a symbol", { ...base, expiresAt: Symbol("never") }],
     ["revokedAt an object", { ...base, revokedAt: {} }],
+    ["revokedAt a Date", { ...base, revokedAt: new Date(T0 + 60_000) }], // epoch ms only
+    ["expiresAt an ISO string", { ...base, expiresAt: "2099-01-01T00:00:00Z" }],
+    ["expiresAt in a Date", { ...base, expiresAt: new Date(T0 - 1) }],
     ["a getter that throws", {
       ...base,
       get orgId(): string {
@@ -660,4 +658,35 @@ test("authenticate() logs a storage fault through warn when the logger has no er
   assert.equal(h.logs.length, 1);
   assert.equal(h.logs[0]?.["message"], "API key store failed");
   assert.equal(h.logs[0]?.["fault"], "orgId is missing or not a non-empty string");
+});
+
+test("authenticate() sets c.var.auth.expiresAt to the token's exp in epoch milliseconds", async () => {
+  const h = harness();
+  const pair = await issuer.generateTokenPair(subject);
+  const res = await h.app.request("/api/me", {
+    headers: { authorization: `Bearer ${pair.accessToken}` },
+  });
+  const auth = await res.json();
+  // 15 minutes after the injected clock, as epoch ms (not seconds, as exp is).
+  assert.equal(auth.expiresAt, Math.floor((T0 + 900_000) / 1000) * 1000);
+  assert.equal(auth.expiresAt, auth.claims.exp * 1000);
+  assert.equal(auth.expiresAt, pair.expiresAt);
+  assert.ok(auth.expiresAt > T0);
+});
+
+test("authenticate() accepts any debug/info/warn/error logger and sends refusals to warn", async () => {
+  const lines: string[] = [];
+  const fourMethods = {
+    debug: (message: string) => void lines.push(`debug ${message}`),
+    info: (message: string) => void lines.push(`info ${message}`),
+    warn: (message: string, fields?: Record<string, unknown>) =>
+      void lines.push(`warn ${message} ${String(fields?.["reason"])}`),
+    error: (message: string) => void lines.push(`error ${message}`),
+  };
+  const h = harness({ logger: fourMethods });
+  const res = await h.app.request("/api/me");
+  assert.equal(res.status, 401);
+  assert.deepEqual(lines, ["warn Authentication failed credentials_missing"]);
+  // console has the four methods too.
+  assert.doesNotThrow(() => authenticate({ verifier, logger: console }));
 });

@@ -2,23 +2,25 @@
  * Authentication for plinth services: JWT access/refresh token pairs (on `jose`) with safe
  * defaults, local and remote (JWKS) verification keys with rotation, refresh-token rotation
  * with reuse detection, revocation, a verified-claims cache, API keys stored only as hashes,
- * and Hono middleware that turns every failure into a 401 problem with `WWW-Authenticate`.
+ * and Hono middleware (at `@plinth/auth/hono`) that turns every failure into a 401 problem with
+ * `WWW-Authenticate`.
  *
  * {@linkcode createTokenIssuer} signs pairs and rotates refresh tokens;
  * {@linkcode createTokenVerifier} checks access and refresh tokens;
  * {@linkcode generateApiKey}, {@linkcode hashApiKey} and {@linkcode verifyApiKey} handle API
- * keys; {@linkcode authenticate} sets `c.var.auth` on a Hono context.
+ * keys. The Hono middleware, `authenticate()`, lives at `@plinth/auth/hono` and sets
+ * `c.var.auth` ({@linkcode AuthVariables}); this entry point does not load Hono.
  *
  * @example
  * ```ts
  * import { Hono } from "hono";
  * import {
- *   authenticate,
  *   type AuthVariables,
  *   createMemoryTokenStore,
  *   createTokenIssuer,
  *   createTokenVerifier,
  * } from "@plinth/auth";
+ * import { authenticate } from "@plinth/auth/hono";
  * import assert from "node:assert/strict";
  *
  * const secret = "a-secret-of-at-least-thirty-two-bytes!!";
@@ -43,12 +45,10 @@
  * @module
  */
 export * from "./auth_error.ts";
-export * from "./duration.ts";
 export * from "./keys.ts";
 export * from "./logger.ts";
 export * from "./token_store.ts";
 export * from "./token_verifier.ts";
 export * from "./token_issuer.ts";
 export * from "./api_key.ts";
-export * from "./middleware.ts";
-export * from "./chain.ts";
+export * from "./auth_context.ts";

@@ -1,7 +1,6 @@
 import { SignJWT } from "jose";
 import { AuthError } from "./auth_error.ts";
-import type { Duration } from "./duration.ts";
-import { toMilliseconds } from "./_duration.ts";
+import { milliseconds } from "./_milliseconds.ts";
 import type { Jwk, JwkSet, SigningAlgorithm, WebCryptoKey } from "./keys.ts";
 import {
   cryptoKeyAlgorithm,
@@ -64,8 +63,10 @@ export interface TokenSubject {
  * const pair: TokenPair = {
  *   accessToken: "eyJ…", refreshToken: "eyJ…", tokenType: "Bearer",
  *   expiresIn: 900, refreshExpiresIn: 2_592_000,
+ *   expiresAt: 1_800_000_900_000, refreshExpiresAt: 1_802_592_000_000,
  * };
  * assert.equal(pair.expiresIn, 900);
+ * assert.equal(new Date(pair.expiresAt).toISOString(), "2027-01-15T08:15:00.000Z");
  * ```
  */
 export interface TokenPair {
@@ -75,10 +76,14 @@ export interface TokenPair {
   readonly refreshToken: string;
   /** Always `"Bearer"`. */
   readonly tokenType: "Bearer";
-  /** Seconds until the access token expires. */
+  /** Seconds until the access token expires: OAuth's `expires_in` (RFC 6749), ready to send. */
   readonly expiresIn: number;
-  /** Seconds until the refresh token expires. */
+  /** Seconds until the refresh token expires, for the token endpoint's response. */
   readonly refreshExpiresIn: number;
+  /** When the access token expires (its `exp`), epoch milliseconds. */
+  readonly expiresAt: number;
+  /** When the refresh token expires (its `exp`), epoch milliseconds. */
+  readonly refreshExpiresAt: number;
 }
 
 /**
@@ -95,8 +100,8 @@ export interface TokenPair {
  *   kid: "hs-2026-11",
  *   issuer: "https://auth.example.com",
  *   audience: "api",
- *   accessTtl: "15m",
- *   refreshTtl: "30d",
+ *   accessTtl: 15 * 60_000,
+ *   refreshTtl: 30 * 86_400_000,
  * };
  * assert.equal(createTokenIssuer(options).kid, "hs-2026-11");
  * ```
@@ -118,14 +123,14 @@ export interface TokenIssuerOptions {
   readonly audience: string;
   /** The `aud` of refresh tokens; must differ from `audience`. @default {audience + ":refresh"} */
   readonly refreshAudience?: string | undefined;
-  /** Access token lifetime. @default {"15m"} */
-  readonly accessTtl?: Duration | undefined;
-  /** Refresh token lifetime (each rotation starts a new one). @default {"30d"} */
-  readonly refreshTtl?: Duration | undefined;
-  /** How long after its first use a refresh token may be presented again by a concurrent retry without revoking its family. @default {"10s"} */
-  readonly reuseGrace?: Duration | undefined;
-  /** Clock skew allowed when checking refresh tokens. @default {"5s"} */
-  readonly clockTolerance?: Duration | undefined;
+  /** Access token lifetime, milliseconds (at least 1000). @default {900000 (15 min)} */
+  readonly accessTtl?: number | undefined;
+  /** Refresh token lifetime, milliseconds (each rotation starts a new one). @default {2592000000 (30 days)} */
+  readonly refreshTtl?: number | undefined;
+  /** How long after its first use a refresh token may be presented again by a concurrent retry without revoking its family, milliseconds. @default {10000 (10 s)} */
+  readonly reuseGrace?: number | undefined;
+  /** Clock skew allowed when checking refresh tokens, milliseconds. @default {5000 (5 s)} */
+  readonly clockTolerance?: number | undefined;
   /** Records refresh-token use and revocations; share it with the verifier. @default {a new in-memory store} */
   readonly store?: TokenStore | undefined;
   /** Re-reads the subject on rotation (a changed role, a removed user: return `null` to refuse and revoke the family). @default {keep the refresh token's subject} */
@@ -349,8 +354,9 @@ function checkSubject(subject: TokenSubject): Record<string, unknown> {
  *
  * @param options Signing key, issuer, audience, lifetimes and store.
  * @returns The issuer.
- * @throws {TypeError} When the key is missing, ambiguous or unsuitable, or a name is missing.
- * @throws {RangeError} When a secret is shorter than 32 bytes or a duration is not valid.
+ * @throws {TypeError} When the key is missing, ambiguous or unsuitable, a name is missing, or a
+ *   duration is not a number of milliseconds.
+ * @throws {RangeError} When a secret is shorter than 32 bytes or a duration is out of range.
  *
  * @example Rotation and reuse detection
  * ```ts
@@ -392,9 +398,9 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   if (refreshAudience === audience) {
     throw new TypeError(`Cannot create ${WHERE}: refreshAudience must differ from audience`);
   }
-  const accessTtl = toMilliseconds(options.accessTtl, 900_000, WHERE, "accessTtl");
-  const refreshTtl = toMilliseconds(options.refreshTtl, 30 * 86_400_000, WHERE, "refreshTtl");
-  const reuseGrace = toMilliseconds(options.reuseGrace, 10_000, WHERE, "reuseGrace", true);
+  const accessTtl = milliseconds(options.accessTtl, 900_000, WHERE, "accessTtl");
+  const refreshTtl = milliseconds(options.refreshTtl, 30 * 86_400_000, WHERE, "refreshTtl");
+  const reuseGrace = milliseconds(options.reuseGrace, 10_000, WHERE, "reuseGrace", true);
   if (accessTtl < 1000 || refreshTtl < 1000) {
     throw new RangeError(`Cannot create ${WHERE}: accessTtl and refreshTtl must be at least 1 s`);
   }
@@ -424,7 +430,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     issuer,
     audience,
     refreshAudience,
-    clockToleranceMs: toMilliseconds(options.clockTolerance, 5_000, WHERE, "clockTolerance", true),
+    clockToleranceMs: milliseconds(options.clockTolerance, 5_000, WHERE, "clockTolerance", true),
     now,
     cacheSize: 0,
     cacheMaxAge: 1,
@@ -465,6 +471,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       tokenType: "Bearer",
       expiresIn: accessExp - iat,
       refreshExpiresIn: refreshExp - iat,
+      expiresAt: accessExp * 1000,
+      refreshExpiresAt: refreshExp * 1000,
     };
   }
 
@@ -505,14 +513,23 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       );
       if (firstUse !== undefined && t - firstUse > reuseGrace) {
         await revokeFamily(claims, "Refresh token reuse detected; its family is revoked");
-        throw new AuthError("refresh_token_reused");
+        throw new AuthError(
+          "Cannot rotate refresh token: it was used before; its family is revoked",
+          {
+            code: "refresh_token_reused",
+            tokenKind: "refresh",
+          },
+        );
       }
       let payload = subjectOf(claims);
       if (refreshSubject !== undefined) {
         const fresh = await refreshSubject(claims);
         if (fresh === null) {
           await revokeFamily(claims, "Refresh refused by refreshSubject; its family is revoked");
-          throw new AuthError("token_revoked", "The subject of the refresh token is gone");
+          throw new AuthError("Cannot rotate refresh token: its subject is gone", {
+            code: "token_revoked",
+            tokenKind: "refresh",
+          });
         }
         payload = checkSubject(fresh);
       }

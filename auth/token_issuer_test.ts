@@ -24,8 +24,8 @@ test("createTokenIssuer() signs with kid, typ and the lifetimes asked for", asyn
     ...BASE,
     secret: SECRET,
     kid: "hs-1",
-    accessTtl: "5m",
-    refreshTtl: "7d",
+    accessTtl: 5 * 60_000,
+    refreshTtl: 7 * 86_400_000,
     now: () => T0,
   });
   const pair = await issuer.generateTokenPair(subject);
@@ -132,7 +132,7 @@ test("rotateRefreshToken() allows a concurrent retry within the grace period", a
     secret: SECRET,
     kid: "k",
     now: () => now,
-    reuseGrace: "10s",
+    reuseGrace: 10_000,
   });
   const first = await issuer.generateTokenPair(subject);
   const [x, y] = await Promise.all([
@@ -182,7 +182,7 @@ test("rotateRefreshToken() refuses access tokens and expired refresh tokens", as
     secret: SECRET,
     kid: "k",
     now: () => now,
-    refreshTtl: "1h",
+    refreshTtl: 3_600_000,
   });
   const pair = await issuer.generateTokenPair(subject);
   await assert.rejects(issuer.rotateRefreshToken(pair.accessToken), { code: "token_wrong_kind" });
@@ -270,7 +270,7 @@ test("createTokenIssuer() validates its options and never echoes a secret", () =
     }, TypeError],
     [{ issuer: "", audience: "api", kid: "k", secret: SECRET }, TypeError],
     [{ ...BASE, kid: "k", secret: SECRET, refreshAudience: "api" }, TypeError],
-    [{ ...BASE, kid: "k", secret: SECRET, accessTtl: "15 minutes" }, RangeError],
+    [{ ...BASE, kid: "k", secret: SECRET, accessTtl: "15 minutes" }, TypeError],
     [{ ...BASE, kid: "k", secret: SECRET, accessTtl: 10 }, RangeError],
     [{ ...BASE, kid: "k", secret: SECRET, reuseGrace: -1 }, RangeError],
     [{ ...BASE, kid: "k", secret: SECRET, now: "soon" }, TypeError],
@@ -303,11 +303,11 @@ function replaySetup(): {
   const issuer = createTokenIssuer({
     ...common,
     kid: "k",
-    refreshTtl: "1h",
-    clockTolerance: "5s",
+    refreshTtl: 3_600_000,
+    clockTolerance: 5_000,
     logger,
   });
-  const verifier = createTokenVerifier({ ...common, clockTolerance: "5s" });
+  const verifier = createTokenVerifier({ ...common, clockTolerance: 5_000 });
   return { issuer, verifier, logger, setNow: (t) => void (now = t) };
 }
 
@@ -376,4 +376,37 @@ test("rotateRefreshToken() words its failures for the refresh token", async () =
   await assert.rejects(issuer.revokeRefreshToken(pair.accessToken), {
     detail: "The token is not a refresh token",
   });
+});
+
+test("createTokenIssuer() refuses a duration string, naming the option and milliseconds", () => {
+  for (const name of ["accessTtl", "refreshTtl", "reuseGrace", "clockTolerance"]) {
+    assert.throws(
+      () => createTokenIssuer({ ...BASE, kid: "k", secret: SECRET, [name]: "15m" }),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, name);
+        assert.match(error.message, new RegExp(`${name} must be a number of milliseconds`));
+        assert.doesNotMatch(error.message, /15m/);
+        return true;
+      },
+    );
+  }
+  const issuer = createTokenIssuer({ ...BASE, kid: "k", secret: SECRET, accessTtl: 120_000 });
+  assert.equal(issuer.kid, "k");
+});
+
+test("generateTokenPair() gives expiresAt and refreshExpiresAt in epoch milliseconds", async () => {
+  const t = Date.UTC(2026, 10, 22, 12, 0, 0, 400);
+  const issuer = createTokenIssuer({
+    ...BASE,
+    kid: "k",
+    secret: SECRET,
+    accessTtl: 60_000,
+    refreshTtl: 3_600_000,
+    now: () => t,
+  });
+  const pair = await issuer.generateTokenPair({ userId: "u1", orgId: "acme", role: "org_user" });
+  assert.equal(pair.expiresAt, Date.UTC(2026, 10, 22, 12, 1, 0));
+  assert.equal(pair.refreshExpiresAt, Date.UTC(2026, 10, 22, 13, 0, 0));
+  assert.equal(pair.expiresAt, (decodeJwt(pair.accessToken).exp as number) * 1000);
+  assert.equal(pair.expiresIn, 60);
 });

@@ -1,7 +1,6 @@
 import { createRemoteJWKSet, customFetch } from "jose";
 import { AuthError } from "./auth_error.ts";
-import type { Duration } from "./duration.ts";
-import { toMilliseconds } from "./_duration.ts";
+import { milliseconds } from "./_milliseconds.ts";
 import type { Jwk, JwkSet, SigningAlgorithm } from "./keys.ts";
 import { jwkEntry, type KeyEntry, secretBytes, secretEntry } from "./_keys.ts";
 import {
@@ -91,7 +90,7 @@ export interface RefreshTokenClaims extends TokenClaims {
  *   secret: "a-secret-of-at-least-thirty-two-bytes!!",
  *   issuer: "https://auth.example.com",
  *   audience: "api",
- *   clockTolerance: "5s",
+ *   clockTolerance: 5_000,
  * };
  * assert.equal(createTokenVerifier(options).cached, 0);
  * ```
@@ -111,22 +110,22 @@ export interface TokenVerifierOptions {
   readonly audience: string | readonly string[];
   /** Required `aud` of refresh tokens. @default {each audience + ":refresh"} */
   readonly refreshAudience?: string | readonly string[] | undefined;
-  /** Clock skew allowed on `exp` and `nbf`. @default {5000 (5 s)} */
-  readonly clockTolerance?: Duration | undefined;
+  /** Clock skew allowed on `exp` and `nbf`, milliseconds. @default {5000 (5 s)} */
+  readonly clockTolerance?: number | undefined;
   /** Most verified access tokens kept in the claims cache; `0` turns it off. @default {10000} */
   readonly cacheSize?: number | undefined;
-  /** Longest a verified token stays cached (never past its `exp`). @default {60000 (1 min)} */
-  readonly cacheMaxAge?: Duration | undefined;
+  /** Longest a verified token stays cached (never past its `exp`), milliseconds. @default {60000 (1 min)} */
+  readonly cacheMaxAge?: number | undefined;
   /** Longest token accepted, in characters; longer ones are rejected unparsed. @default {8192} */
   readonly maxTokenLength?: number | undefined;
   /** Where revocations are looked up; share the issuer's. @default {a new in-memory store} */
   readonly store?: TokenStore | undefined;
-  /** How long a fetched JWKS is used before it is fetched again. @default {600000 (10 min)} */
-  readonly jwksCacheMaxAge?: Duration | undefined;
-  /** Least time between two JWKS fetches triggered by an unknown `kid`. @default {30000 (30 s)} */
-  readonly jwksCooldown?: Duration | undefined;
-  /** Time limit of a JWKS fetch. @default {5000 (5 s)} */
-  readonly jwksTimeout?: Duration | undefined;
+  /** How long a fetched JWKS is used before it is fetched again, milliseconds. @default {600000 (10 min)} */
+  readonly jwksCacheMaxAge?: number | undefined;
+  /** Least time between two JWKS fetches triggered by an unknown `kid`, milliseconds. @default {30000 (30 s)} */
+  readonly jwksCooldown?: number | undefined;
+  /** Time limit of a JWKS fetch, milliseconds. @default {5000 (5 s)} */
+  readonly jwksTimeout?: number | undefined;
   /** The `fetch` used for the JWKS. @default {globalThis.fetch} */
   readonly fetch?: typeof fetch | undefined;
   /** The clock, epoch milliseconds. @default {Date.now} */
@@ -261,9 +260,9 @@ function keySource(
   }
   const fetchImpl = options.fetch;
   const remote = createRemoteJWKSet(url, {
-    cacheMaxAge: toMilliseconds(options.jwksCacheMaxAge, 600_000, WHERE, "jwksCacheMaxAge"),
-    cooldownDuration: toMilliseconds(options.jwksCooldown, 30_000, WHERE, "jwksCooldown", true),
-    timeoutDuration: toMilliseconds(options.jwksTimeout, 5_000, WHERE, "jwksTimeout"),
+    cacheMaxAge: milliseconds(options.jwksCacheMaxAge, 600_000, WHERE, "jwksCacheMaxAge"),
+    cooldownDuration: milliseconds(options.jwksCooldown, 30_000, WHERE, "jwksCooldown", true),
+    timeoutDuration: milliseconds(options.jwksTimeout, 5_000, WHERE, "jwksTimeout"),
     ...(fetchImpl === undefined ? {} : {
       [customFetch]: (input: string, init: RequestInit): Promise<Response> =>
         fetchImpl(input, init),
@@ -274,7 +273,7 @@ function keySource(
     header: { alg?: string | undefined; kid?: string | undefined },
   ): Promise<CryptoKey> {
     if (header.alg === undefined || !allowed.has(header.alg)) {
-      throw new AuthError("token_invalid", "Cannot verify token: its alg is not allowed");
+      throw new AuthError("Cannot verify token: its alg is not allowed", { code: "token_invalid" });
     }
     try {
       return await remote(header as never) as CryptoKey;
@@ -284,11 +283,13 @@ function keySource(
         code === "ERR_JWKS_NO_MATCHING_KEY" || code === "ERR_JWKS_MULTIPLE_MATCHING_KEYS" ||
         code === "ERR_JOSE_NOT_SUPPORTED"
       ) {
-        throw new AuthError("token_invalid", "Cannot verify token: no key matches its kid", {
+        throw new AuthError("Cannot verify token: no key matches its kid", {
+          code: "token_invalid",
           cause: error,
         });
       }
-      throw new AuthError("key_set_unavailable", "Cannot verify token: the JWKS fetch failed", {
+      throw new AuthError("Cannot verify token: the JWKS fetch failed", {
+        code: "key_set_unavailable",
         cause: error,
       });
     }
@@ -307,8 +308,8 @@ function keySource(
  * @param options Key source, issuer, audience and limits.
  * @returns The verifier.
  * @throws {TypeError} When the key source is missing, ambiguous or malformed, or `issuer` /
- *   `audience` is missing.
- * @throws {RangeError} When a secret is shorter than 32 bytes or a number is out of range.
+ *   `audience` is missing, or a duration is not a number of milliseconds.
+ * @throws {RangeError} When a secret is shorter than 32 bytes or a duration or count is out of range.
  *
  * @example Local keys with rotation: both keys verify, the issuer signs with one
  * ```ts
@@ -367,10 +368,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     issuer: options.issuer,
     audience: options.audience,
     refreshAudience: options.refreshAudience ?? refreshAudienceOf(options.audience),
-    clockToleranceMs: toMilliseconds(options.clockTolerance, 5_000, WHERE, "clockTolerance", true),
+    clockToleranceMs: milliseconds(options.clockTolerance, 5_000, WHERE, "clockTolerance", true),
     now,
     cacheSize: checkCount(options.cacheSize, "cacheSize", 10_000),
-    cacheMaxAge: toMilliseconds(options.cacheMaxAge, 60_000, WHERE, "cacheMaxAge"),
+    cacheMaxAge: milliseconds(options.cacheMaxAge, 60_000, WHERE, "cacheMaxAge"),
     maxTokenLength: checkCount(options.maxTokenLength, "maxTokenLength", 8192),
     store,
   });

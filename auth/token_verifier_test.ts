@@ -55,7 +55,7 @@ test("createTokenVerifier() serves a repeated token from the cache until it expi
     secret: SECRET,
     kid: "k1",
     now: c.now,
-    accessTtl: "1m",
+    accessTtl: 60_000,
   });
   const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: c.now, clockTolerance: 0 });
   const { accessToken } = await issuer.generateTokenPair(subject);
@@ -75,7 +75,7 @@ test("createTokenVerifier() caches no longer than cacheMaxAge and evicts the lea
     secret: SECRET,
     now: c.now,
     cacheSize: 2,
-    cacheMaxAge: "10s",
+    cacheMaxAge: 10_000,
   });
   const [a, b, d] = await Promise.all([1, 2, 3].map(() => issuer.generateTokenPair(subject)));
   const claimsA = await verifier.verifyAccessToken(a!.accessToken);
@@ -143,7 +143,7 @@ test("createTokenVerifier() applies clockTolerance to exp and nbf", async () => 
     ...BASE,
     secret: SECRET,
     now: () => T0 + 63_000,
-    clockTolerance: "1s",
+    clockTolerance: 1_000,
   });
   await assert.rejects(strict.verifyAccessToken(accessToken), { code: "token_expired" });
 });
@@ -221,7 +221,7 @@ test("createTokenVerifier() validates its options and never echoes a secret", ()
     [{ ...BASE, jwksUrl: "ftp://x/jwks" }, TypeError],
     [{ ...BASE, jwksUrl: "https://x/jwks", algorithms: ["HS256"] }, TypeError],
     [{ ...BASE, jwksUrl: "https://x/jwks", fetch: "no" }, TypeError],
-    [{ ...BASE, jwksUrl: "https://x/jwks", jwksTimeout: "soon" }, RangeError],
+    [{ ...BASE, jwksUrl: "https://x/jwks", jwksTimeout: "soon" }, TypeError],
     [{ ...BASE, secret: SECRET, cacheSize: -1 }, RangeError],
     [{ ...BASE, secret: SECRET, clockTolerance: 1.5 }, RangeError],
     [{ ...BASE, secret: SECRET, now: 5 }, TypeError],
@@ -253,7 +253,7 @@ test("createTokenVerifier() follows key rotation on a remote JWKS served over HT
       ...BASE,
       jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
       jwksCooldown: 0,
-      jwksCacheMaxAge: "1h",
+      jwksCacheMaxAge: 3_600_000,
       cacheSize: 0,
     });
     const oldIssuer = createTokenIssuer({ ...BASE, privateKey: es.privateKey, kid: "es-1" });
@@ -468,5 +468,26 @@ test("verifyAccessToken() refuses another spelling of the signature's last chara
     const refreshVariant = refreshToken.slice(0, -1) +
       alphabet[alphabet.indexOf(refreshToken.at(-1)!) + 1];
     await assert.rejects(verifier.verifyRefreshToken(refreshVariant), { code: "token_malformed" });
+  }
+});
+
+test("createTokenVerifier() refuses a duration string, naming the option and milliseconds", () => {
+  const durations = [
+    "clockTolerance",
+    "cacheMaxAge",
+    "jwksCacheMaxAge",
+    "jwksCooldown",
+    "jwksTimeout",
+  ];
+  for (const name of durations) {
+    const source = name.startsWith("jwks") ? { jwksUrl: "https://x/jwks" } : { secret: SECRET };
+    assert.throws(
+      () => createTokenVerifier({ ...BASE, ...source, [name]: "5s" }),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, name);
+        assert.match(error.message, new RegExp(`${name} must be a number of milliseconds`));
+        return true;
+      },
+    );
   }
 });

@@ -1,30 +1,67 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { forbidden, notFound } from "@plinth/errors";
-import { type AuthContext, AuthError } from "@plinth/auth";
+import type { AuthContext } from "@plinth/auth";
 import type { Permission } from "./permissions.ts";
 import { defaultPolicy, isAllowed, type Policy } from "./policy.ts";
+import { RbacError } from "./rbac_error.ts";
 import { canAccessResource } from "./tenant.ts";
 import { scopesAllow } from "./_scopes.ts";
-import { checkLogger, defaultLogger, safeWarn } from "./_default_logger.ts";
+import { checkLogger, safeWarn } from "./_logger.ts";
 
 /**
- * What the rbac middleware needs from a logger: `warn` for each denial. `@plinth/logging`'s
- * loggers and `@plinth/auth`'s `AuthLogger`s fit.
+ * A logger the rbac middleware accepts: any object with `debug`, `info`, `warn` and `error`
+ * (`@plinth/logging`'s loggers, pino, `console`). The middleware calls `warn` once per denial.
  *
  * @example
  * ```ts
- * import type { RbacLogger } from "@plinth/rbac";
+ * import type { RbacLogger } from "@plinth/rbac/hono";
  * import assert from "node:assert/strict";
  *
  * const seen: string[] = [];
- * const logger: RbacLogger = { warn: (message) => seen.push(message) };
+ * const logger: RbacLogger = {
+ *   debug: () => {},
+ *   info: () => {},
+ *   warn: (message) => void seen.push(message),
+ *   error: () => {},
+ * };
  * logger.warn("Permission denied", { permission: "create_org" });
  * assert.deepEqual(seen, ["Permission denied"]);
  * ```
  */
 export interface RbacLogger {
+  /** Writes a debug line. */
+  debug(message: string, fields?: Record<string, unknown>): void;
+  /** Writes an informational line. */
+  info(message: string, fields?: Record<string, unknown>): void;
   /** Writes a warning: a request was refused (401, 403 or 404). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Writes an error. */
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * The context variables {@linkcode requirePermission} and {@linkcode requireOrgAccess} read:
+ * `c.var.auth`, as `authenticate()` of `@plinth/auth/hono` sets it (the same shape as
+ * `AuthVariables` of `@plinth/auth`). A request whose `c.var.auth` is absent, `null` or not an
+ * object is refused with a 401, so the handlers after the middleware can rely on it.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { requirePermission, type RbacVariables } from "@plinth/rbac/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono<{ Variables: RbacVariables }>();
+ * app.use((c, next) => {
+ *   c.set("auth", { kind: "api_key", keyId: "k1", orgId: "acme", role: "org_user", scopes: [] });
+ *   return next();
+ * });
+ * app.get("/org", requirePermission("view_org"), (c) => c.text(c.var.auth.orgId));
+ * assert.equal(await (await app.request("/org")).text(), "acme");
+ * ```
+ */
+export interface RbacVariables {
+  /** Who the request is from. */
+  auth: AuthContext;
 }
 
 /**
@@ -32,17 +69,17 @@ export interface RbacLogger {
  *
  * @example
  * ```ts
- * import { type RequirePermissionOptions, requirePermission } from "@plinth/rbac";
+ * import { type RequirePermissionOptions, requirePermission } from "@plinth/rbac/hono";
  * import assert from "node:assert/strict";
  *
- * const options: RequirePermissionOptions = { logger: { warn: () => {} } };
+ * const options: RequirePermissionOptions = { logger: console };
  * assert.equal(typeof requirePermission("view_org", options), "function");
  * ```
  */
 export interface RequirePermissionOptions<P extends string = Permission> {
   /** The policy to check against. @default {defaultPolicy} */
   readonly policy?: Policy<string, P> | undefined;
-  /** Gets one warning per denial (principal, permission, method, path). @default {`log` from `@plinth/logging`} */
+  /** Gets one warning per denial (principal, permission, method, path). @default {undefined (denials are not logged)} */
   readonly logger?: RbacLogger | undefined;
 }
 
@@ -51,7 +88,7 @@ export interface RequirePermissionOptions<P extends string = Permission> {
  *
  * @example
  * ```ts
- * import { type RequireOrgAccessOptions, requireOrgAccess } from "@plinth/rbac";
+ * import { type RequireOrgAccessOptions, requireOrgAccess } from "@plinth/rbac/hono";
  * import assert from "node:assert/strict";
  *
  * const options: RequireOrgAccessOptions = { permission: "view_org_usage", denyAs: "not_found" };
@@ -65,9 +102,11 @@ export interface RequireOrgAccessOptions<P extends string = Permission> {
   readonly denyAs?: "forbidden" | "not_found" | undefined;
   /** The policy to check against. @default {defaultPolicy} */
   readonly policy?: Policy<string, P> | undefined;
-  /** Gets one warning per denial (principal, permission, resource organisation, method, path). @default {`log` from `@plinth/logging`} */
+  /** Gets one warning per denial (principal, permission, resource organisation, method, path). @default {undefined (denials are not logged)} */
   readonly logger?: RbacLogger | undefined;
 }
+
+type RbacContext = Context<{ Variables: RbacVariables }>;
 
 function principalOf(auth: AuthContext): Record<string, unknown> {
   return auth.kind === "user"
@@ -82,16 +121,10 @@ function loggable(value: unknown): string {
 }
 
 /** `c.var.auth` when it is an object; `undefined` (unauthenticated) for anything else, `null` included. */
-function authOf(c: Context): AuthContext | undefined {
+function authOf(c: RbacContext): AuthContext | undefined {
+  // c.get(), not c.var: Hono builds a new object of every variable on each read of c.var.
   const auth: unknown = c.get("auth");
   return typeof auth === "object" && auth !== null ? auth as AuthContext : undefined;
-}
-
-function permissionDenied(permission: string): Error {
-  return forbidden(`Permission ${permission} is required`, {
-    code: "permission_denied",
-    extensions: { permission },
-  });
 }
 
 function checkCommon(
@@ -110,41 +143,46 @@ function checkCommon(
   return (policy ?? defaultPolicy) as Policy<string, string>;
 }
 
-function unauthenticatedError(
-  c: Context,
-  logger: RbacLogger,
+function unauthenticated(
+  c: RbacContext,
+  logger: RbacLogger | undefined,
   permission: string | undefined,
-): AuthError {
+): RbacError {
   safeWarn(logger, "Access denied: not authenticated", {
     permission,
     method: c.req.method,
     path: c.req.path,
   });
-  return new AuthError("credentials_missing", "Authentication is required for this route");
+  return new RbacError("Authentication is required for this route", {
+    code: "credentials_missing",
+  });
 }
 
-function unauthenticated(c: Context, logger: RbacLogger, permission: string | undefined): never {
-  throw unauthenticatedError(c, logger, permission);
+function permissionDenied(permission: string): RbacError {
+  return new RbacError(`Permission ${permission} is required`, {
+    code: "permission_denied",
+    permission,
+  });
 }
 
 /**
  * Hono middleware that lets a request through only when `c.var.auth` (set by
- * `authenticate()`) holds `permission`: the role must grant it and, for a principal with
- * scopes, the scopes (a list; a string is refused) must list it. No `c.var.auth` (or `null`)
- * → 401 problem (with `WWW-Authenticate`); permission missing → 403 problem with code
- * `permission_denied`. Each denial is logged with the principal, the permission and the path,
- * never a credential.
+ * `authenticate()` of `@plinth/auth/hono`) holds `permission`: the role must grant it and, for
+ * a principal with scopes, the scopes (a list; a string is refused) must list it. No
+ * `c.var.auth` (or `null`) → 401 {@linkcode RbacError} `credentials_missing` (with
+ * `WWW-Authenticate: Bearer`); permission missing → 403 `permission_denied`. With a `logger`,
+ * each denial is logged with the principal, the permission and the path, never a credential.
  *
  * @param permission The permission the route needs (checked against the policy's names).
  * @param options Policy and logger.
  * @returns The middleware.
- * @throws {TypeError} When `permission` is not a permission of the policy.
+ * @throws {TypeError} When `permission` is not a permission of the policy, or an option is malformed.
  *
  * @example
  * ```ts
  * import { Hono } from "hono";
  * import type { AuthVariables } from "@plinth/auth";
- * import { requirePermission } from "@plinth/rbac";
+ * import { requirePermission } from "@plinth/rbac/hono";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono<{ Variables: AuthVariables }>();
@@ -152,9 +190,8 @@ function unauthenticated(c: Context, logger: RbacLogger, permission: string | un
  *   c.set("auth", { kind: "api_key", keyId: "k1", orgId: "acme", role: "org_user", scopes: [] });
  *   return next();
  * });
- * const quiet = { logger: { warn: () => {} } };
- * app.get("/usage", requirePermission("view_org_usage", quiet), (c) => c.json({ ok: true }));
- * app.post("/keys", requirePermission("create_api_key", quiet), (c) => c.json({ ok: true }));
+ * app.get("/usage", requirePermission("view_org_usage"), (c) => c.json({ ok: true }));
+ * app.post("/keys", requirePermission("create_api_key"), (c) => c.json({ ok: true }));
  *
  * assert.equal((await app.request("/usage")).status, 200);
  * const denied = await app.request("/keys", { method: "POST" });
@@ -165,13 +202,13 @@ function unauthenticated(c: Context, logger: RbacLogger, permission: string | un
 export function requirePermission<const P extends string = Permission>(
   permission: NoInfer<P>,
   options: RequirePermissionOptions<P> = {},
-): MiddlewareHandler {
+): MiddlewareHandler<{ Variables: RbacVariables }> {
   const where = "requirePermission middleware";
   const policy = checkCommon(where, options.policy, options.logger);
   if (!policy.isPermission(permission)) {
     throw new TypeError(`Cannot create ${where}: permission is not one of the policy's`);
   }
-  const logger = options.logger ?? defaultLogger;
+  const logger = options.logger;
   // Decided once: the roles that hold the permission (definePolicy() policies are frozen), so a
   // request costs one set lookup and, for a principal with scopes, one scan of them. A policy
   // that is not frozen is asked on every request.
@@ -182,7 +219,7 @@ export function requirePermission<const P extends string = Permission>(
   // returned as a rejection.
   return function requirePermissionMiddleware(c, next): Promise<void> {
     const auth = authOf(c);
-    if (auth === undefined) return Promise.reject(unauthenticatedError(c, logger, permission));
+    if (auth === undefined) return Promise.reject(unauthenticated(c, logger, permission));
     if (
       (granted === undefined
         ? policy.hasPermission(auth.role, permission)
@@ -205,11 +242,11 @@ export function requirePermission<const P extends string = Permission>(
  * resource — read it from the loaded row (it may load the row and `c.set` it for the
  * handler), not only from the URL — and the request passes only when
  * {@linkcode canAccessResource} allows it and the `permission` option, if given, is held.
- * No `c.var.auth` (or `null`) → 401; another organisation's resource → 403 problem
- * `org_access_denied` (or a 404 with `denyAs: "not_found"`); the organisation's own resource
- * without `permission` → 403 problem `permission_denied`, as from
- * {@linkcode requirePermission}. Each denial is logged with principal, permission and
- * resource organisation.
+ * No `c.var.auth` (or `null`) → 401 {@linkcode RbacError} `credentials_missing`; another
+ * organisation's resource → 403 `org_access_denied` (or a 404 `not_found` with
+ * `denyAs: "not_found"`); the organisation's own resource without `permission` → 403
+ * `permission_denied`, as from {@linkcode requirePermission}. With a `logger`, each denial is
+ * logged with principal, permission and resource organisation.
  *
  * @param getOrgId Reads the resource's organisation id; `undefined`/`null` (no such resource) is denied.
  * @param options Extra permission, denial status, policy, logger.
@@ -220,7 +257,7 @@ export function requirePermission<const P extends string = Permission>(
  * ```ts
  * import { Hono } from "hono";
  * import type { AuthVariables } from "@plinth/auth";
- * import { requireOrgAccess } from "@plinth/rbac";
+ * import { requireOrgAccess } from "@plinth/rbac/hono";
  * import assert from "node:assert/strict";
  *
  * const projects = new Map([["p1", { orgId: "acme" }], ["p2", { orgId: "globex" }]]);
@@ -231,7 +268,7 @@ export function requirePermission<const P extends string = Permission>(
  * });
  * app.get(
  *   "/projects/:id",
- *   requireOrgAccess((c) => projects.get(c.req.param("id") ?? "")?.orgId, { logger: { warn: () => {} } }),
+ *   requireOrgAccess((c) => projects.get(c.req.param("id") ?? "")?.orgId),
  *   (c) => c.json({ id: c.req.param("id") }),
  * );
  *
@@ -242,7 +279,7 @@ export function requirePermission<const P extends string = Permission>(
 export function requireOrgAccess<const P extends string = Permission>(
   getOrgId: (c: Context) => unknown,
   options: RequireOrgAccessOptions<P> = {},
-): MiddlewareHandler {
+): MiddlewareHandler<{ Variables: RbacVariables }> {
   const where = "requireOrgAccess middleware";
   if (typeof getOrgId !== "function") {
     throw new TypeError(`Cannot create ${where}: getOrgId must be a function`);
@@ -256,11 +293,11 @@ export function requireOrgAccess<const P extends string = Permission>(
   if (denyAs !== "forbidden" && denyAs !== "not_found") {
     throw new TypeError(`Cannot create ${where}: denyAs must be "forbidden" or "not_found"`);
   }
-  const logger = options.logger ?? defaultLogger;
+  const logger = options.logger;
   return async function requireOrgAccessMiddleware(c, next): Promise<void> {
     const auth = authOf(c);
-    if (auth === undefined) unauthenticated(c, logger, permission);
-    const resourceOrgId = await getOrgId(c as Context);
+    if (auth === undefined) throw unauthenticated(c, logger, permission);
+    const resourceOrgId = await getOrgId(c);
     // The tenant first: another organisation's resource is refused (or hidden) whatever the
     // permission; only then does a missing permission get its own answer.
     const tenantOk = canAccessResource(auth, resourceOrgId, { policy });
@@ -274,8 +311,8 @@ export function requireOrgAccess<const P extends string = Permission>(
       });
       if (tenantOk) throw permissionDenied(permission as string);
       throw denyAs === "not_found"
-        ? notFound("No such resource")
-        : forbidden("The resource belongs to another organisation", {
+        ? new RbacError("No such resource", { code: "not_found" })
+        : new RbacError("The resource belongs to another organisation", {
           code: "org_access_denied",
         });
     }

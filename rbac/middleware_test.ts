@@ -2,18 +2,29 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { problemHandler } from "@plinth/errors/hono";
-import { createLogger, setLogger } from "@plinth/logging";
+import { isAppError } from "@plinth/errors";
 import {
   type AuthContext,
-  authenticate,
   type AuthVariables,
   createTokenIssuer,
   createTokenVerifier,
 } from "@plinth/auth";
-import { requireOrgAccess, requirePermission } from "./middleware.ts";
+import { authenticate } from "@plinth/auth/hono";
+import { type RbacLogger, requireOrgAccess, requirePermission } from "./middleware.ts";
+import { RbacError } from "./rbac_error.ts";
 import { definePolicy } from "./policy.ts";
 import { PERMISSIONS } from "./permissions.ts";
 import { ROLES } from "./roles.ts";
+
+/** A logger that keeps each warning as `{ message, ...fields }` in `logs`. */
+function logTo(logs: Record<string, unknown>[]): RbacLogger {
+  return {
+    debug: () => {},
+    info: () => {},
+    warn: (message, fields) => void logs.push({ message, ...fields }),
+    error: () => {},
+  };
+}
 
 function appAs(
   auth: AuthContext | undefined,
@@ -25,10 +36,7 @@ function appAs(
     if (auth !== undefined) c.set("auth", auth);
     return next();
   });
-  const logger = {
-    warn: (message: string, fields?: Record<string, unknown>) =>
-      void logs.push({ message, ...fields }),
-  };
+  const logger = logTo(logs);
   for (const permission of PERMISSIONS) {
     app.get(
       `/p/${permission}`,
@@ -142,7 +150,7 @@ test("requireOrgAccess() reads the organisation from the loaded row", async () =
   app.get(
     "/acme/invoices/:id",
     requireOrgAccess((c) => rows.get(c.req.param("id") ?? "")?.orgId, {
-      logger: { warn: (m, f) => void logs.push({ m, ...f }) },
+      logger: logTo(logs),
     }),
     (c) => c.json({ ok: true }),
   );
@@ -167,11 +175,10 @@ test("requirePermission() and requireOrgAccess() work with a custom policy", asy
     c.set("auth", user("auditor"));
     return next();
   });
-  const logger = { warn: () => {} };
-  app.get("/audit", requirePermission("export_audit_log", { policy, logger }), (c) => c.text("ok"));
+  app.get("/audit", requirePermission("export_audit_log", { policy }), (c) => c.text("ok"));
   app.get(
     "/orgs/:org",
-    requireOrgAccess((c) => c.req.param("org"), { policy, permission: "export_audit_log", logger }),
+    requireOrgAccess((c) => c.req.param("org"), { policy, permission: "export_audit_log" }),
     (c) => c.text("ok"),
   );
   assert.equal((await app.request("/audit")).status, 200);
@@ -183,6 +190,16 @@ test("requirePermission() and requireOrgAccess() validate their arguments when c
   assert.throws(() => requirePermission("fly" as never), TypeError);
   assert.throws(() => requirePermission("view_org", { policy: {} as never }), TypeError);
   assert.throws(() => requirePermission("view_org", { logger: {} as never }), TypeError);
+  // A logger is any object with debug, info, warn and error; one with only warn is refused.
+  assert.throws(
+    () => requirePermission("view_org", { logger: { warn: () => {} } as never }),
+    { name: "TypeError", message: /logger must have debug, info, warn and error methods/ },
+  );
+  assert.throws(
+    () => requireOrgAccess(() => "a", { logger: { ...logTo([]), info: 1 } as never }),
+    { name: "TypeError", message: /logger/ },
+  );
+  assert.equal(typeof requirePermission("view_org", { logger: console }), "function");
   assert.throws(() => requireOrgAccess("org" as never), TypeError);
   assert.throws(() => requireOrgAccess(() => "a", { permission: "fly" as never }), TypeError);
   assert.throws(() => requireOrgAccess(() => "a", { denyAs: "teapot" as never }), TypeError);
@@ -193,12 +210,8 @@ test("authenticate() + requirePermission() protect a route end to end", async ()
   const options = { secret, issuer: "auth", audience: "api" };
   const issuer = createTokenIssuer({ ...options, kid: "k" });
   const app = new Hono<{ Variables: AuthVariables }>();
-  app.use(authenticate({ verifier: createTokenVerifier(options), logger: { warn: () => {} } }));
-  app.get(
-    "/budget",
-    requirePermission("manage_org_budget", { logger: { warn: () => {} } }),
-    (c) => c.text("ok"),
-  );
+  app.use(authenticate({ verifier: createTokenVerifier(options), logger: logTo([]) }));
+  app.get("/budget", requirePermission("manage_org_budget"), (c) => c.text("ok"));
   const admin = await issuer.generateTokenPair({ userId: "u1", orgId: "acme", role: "org_admin" });
   const member = await issuer.generateTokenPair({ userId: "u2", orgId: "acme", role: "org_user" });
   const call = (token: string): Promise<Response> =>
@@ -208,33 +221,34 @@ test("authenticate() + requirePermission() protect a route end to end", async ()
   assert.equal((await app.request("/budget")).status, 401);
 });
 
-test("requirePermission() logs to @plinth/logging's default logger when given none", async () => {
-  const lines: string[] = [];
-  const previous = setLogger(
-    createLogger({ service: "t", destination: { write: (l) => void lines.push(l) } }),
-  );
+test("requirePermission() and requireOrgAccess() write nothing to the console when given no logger", async () => {
+  const written: unknown[][] = [];
+  const methods = ["debug", "info", "warn", "error", "log"] as const;
+  const saved = methods.map((m) => console[m]);
+  for (const m of methods) console[m] = (...args: unknown[]) => void written.push(args);
+  let statuses: number[];
   try {
     const app = new Hono<{ Variables: AuthVariables }>();
     app.use((c, next) => {
-      c.set("auth", user("org_user"));
+      if (c.req.header("x-anonymous") === undefined) c.set("auth", user("org_user"));
       return next();
     });
     app.get("/orgs", requirePermission("create_org"), (c) => c.text("ok"));
     app.get("/orgs/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
-    assert.equal((await app.request("/orgs")).status, 403);
-    assert.equal((await app.request("/orgs/globex")).status, 403);
+    statuses = [
+      (await app.request("/orgs")).status,
+      (await app.request("/orgs/globex")).status,
+      (await app.request("/orgs", { headers: { "x-anonymous": "1" } })).status,
+    ];
   } finally {
-    setLogger(previous);
+    methods.forEach((m, i) => console[m] = saved[i]!);
   }
-  assert.deepEqual(lines.map((l) => JSON.parse(l).message), [
-    "Permission denied",
-    "Organisation access denied",
-  ]);
-  assert.equal(JSON.parse(lines[0]!).permission, "create_org");
+  assert.deepEqual(statuses, [403, 403, 401]);
+  assert.deepEqual(written, []);
 });
 
 test("requirePermission() lets an allowed request through synchronously, returning next() itself", async () => {
-  const mw = requirePermission("view_org", { logger: { warn: () => {} } });
+  const mw = requirePermission("view_org");
   const app = new Hono<{ Variables: AuthVariables }>();
   const sentinel = Promise.resolve();
   app.get("/:role", (c) => {
@@ -256,7 +270,7 @@ test("requirePermission() asks a policy that is not frozen on every request", as
   const app = appAs(user("org_user"));
   app.get(
     "/dyn",
-    requirePermission("view_org", { policy, logger: { warn: () => {} } }),
+    requirePermission("view_org", { policy }),
     (c) => c.text("ok"),
   );
   assert.equal((await app.request("/dyn")).status, 403);
@@ -303,7 +317,7 @@ test("requireOrgAccess({ permission }) tells a missing permission from another t
     requireOrgAccess((c) => c.req.param("org"), {
       permission: "delete_org",
       denyAs: "not_found",
-      logger: { warn: (message, fields) => void logs.push({ message, ...fields }) },
+      logger: logTo(logs),
     }),
     (c) => c.json({ ok: true }),
   );
@@ -335,21 +349,23 @@ test("requireOrgAccess() logs the resource organisation as its plain value", asy
   const app = appAs(user("org_user"), logs);
   assert.equal((await app.request("/orgs/globex/usage")).status, 403);
   assert.equal(logs.at(-1)?.["resource_org_id"], "globex");
+  // A logger that writes JSON lines gets the plain value, not a JSON string inside a string.
   const lines: string[] = [];
-  const previous = setLogger(
-    createLogger({ service: "t", destination: { write: (l) => void lines.push(l) } }),
+  const json: RbacLogger = {
+    ...logTo([]),
+    warn: (message, fields) => void lines.push(JSON.stringify({ message, ...fields })),
+  };
+  const plain = new Hono<{ Variables: AuthVariables }>();
+  plain.use((c, next) => {
+    c.set("auth", user("org_user"));
+    return next();
+  });
+  plain.get(
+    "/orgs/:org",
+    requireOrgAccess((c) => c.req.param("org"), { logger: json }),
+    (c) => c.text("ok"),
   );
-  try {
-    const plain = new Hono<{ Variables: AuthVariables }>();
-    plain.use((c, next) => {
-      c.set("auth", user("org_user"));
-      return next();
-    });
-    plain.get("/orgs/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
-    assert.equal((await plain.request("/orgs/globex")).status, 403);
-  } finally {
-    setLogger(previous);
-  }
+  assert.equal((await plain.request("/orgs/globex")).status, 403);
   assert.equal(JSON.parse(lines[0]!).resource_org_id, "globex");
   assert.equal(lines[0]!.includes('\\"globex\\"'), false);
 });
@@ -360,10 +376,9 @@ test("requirePermission() and requireOrgAccess() answer 401 for a null auth end 
     c.set("auth", null as unknown as AuthContext);
     return next();
   });
-  const quiet = { logger: { warn: () => {} } };
-  app.get("/a", requirePermission("view_org", quiet), (c) => c.text("ok"));
-  app.get("/b", requireOrgAccess(() => "acme", quiet), (c) => c.text("ok"));
-  // Without an error handler too: Hono's default renders the AuthError as a 401 problem.
+  app.get("/a", requirePermission("view_org"), (c) => c.text("ok"));
+  app.get("/b", requireOrgAccess(() => "acme"), (c) => c.text("ok"));
+  // Without an error handler too: Hono's default renders the RbacError as a 401 problem.
   assert.equal((await app.request("/a")).status, 401);
   assert.equal((await app.request("/b")).status, 401);
 });
@@ -450,4 +465,100 @@ test("requireOrgAccess() lets a system administrator without an organisation rea
     assert.equal((await app.request("/orgs/globex/usage")).status, 200, String(orgId));
     assert.equal((await app.request("/hidden/acme")).status, 200, String(orgId));
   }
+});
+
+test("requirePermission() and requireOrgAccess() keep their problem bodies, statuses and challenge", async () => {
+  const member = user("org_user");
+  const expected: [AuthContext | undefined, string, number, string | null, object][] = [
+    [undefined, "/p", 401, "Bearer", {
+      type: "about:blank",
+      title: "Unauthorized",
+      status: 401,
+      detail: "Authentication is required",
+      code: "credentials_missing",
+    }],
+    [member, "/p", 403, null, {
+      type: "about:blank",
+      title: "Forbidden",
+      status: 403,
+      detail: "Permission create_org is required",
+      code: "permission_denied",
+      permission: "create_org",
+    }],
+    [member, "/o/globex", 403, null, {
+      type: "about:blank",
+      title: "Forbidden",
+      status: 403,
+      detail: "The resource belongs to another organisation",
+      code: "org_access_denied",
+    }],
+    [member, "/h/globex", 404, null, {
+      type: "about:blank",
+      title: "Not Found",
+      status: 404,
+      detail: "No such resource",
+      code: "not_found",
+    }],
+  ];
+  for (const withHandler of [true, false]) {
+    for (const [auth, path, status, challenge, body] of expected) {
+      const app = new Hono<{ Variables: AuthVariables }>();
+      if (withHandler) app.onError(problemHandler({ logger: { error: () => {} } }));
+      app.use((c, next) => {
+        if (auth !== undefined) c.set("auth", auth);
+        return next();
+      });
+      app.get("/p", requirePermission("create_org"), (c) => c.text("ok"));
+      app.get("/o/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
+      app.get(
+        "/h/:org",
+        requireOrgAccess((c) => c.req.param("org"), { denyAs: "not_found" }),
+        (c) => c.text("ok"),
+      );
+      const label = `${path} ${withHandler ? "problemHandler" : "Hono's default handler"}`;
+      const res = await app.request(path);
+      assert.equal(res.status, status, label);
+      assert.equal(res.headers.get("content-type"), "application/problem+json", label);
+      assert.equal(res.headers.get("www-authenticate"), challenge, label);
+      assert.deepEqual(
+        await res.json(),
+        withHandler ? { ...body, instance: path } : body,
+        label,
+      );
+    }
+  }
+});
+
+test("requirePermission() and requireOrgAccess() throw RbacError, an AppError across copies", async () => {
+  const thrown: unknown[] = [];
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.onError((error, c) => {
+    thrown.push(error);
+    return c.text("denied", 418);
+  });
+  app.use((c, next) => {
+    if (c.req.header("x-anonymous") === undefined) c.set("auth", user("org_user"));
+    return next();
+  });
+  app.get("/p", requirePermission("create_org"), (c) => c.text("ok"));
+  app.get("/o/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
+  app.get(
+    "/h/:org",
+    requireOrgAccess((c) => c.req.param("org"), { denyAs: "not_found" }),
+    (c) => c.text("ok"),
+  );
+  await app.request("/p", { headers: { "x-anonymous": "1" } });
+  await app.request("/p");
+  await app.request("/o/globex");
+  await app.request("/h/globex");
+  assert.deepEqual(
+    thrown.map((e) => [e instanceof RbacError, isAppError(e), (e as Error).name]),
+    Array(4).fill([true, true, "RbacError"]),
+  );
+  assert.deepEqual(thrown.map((e) => (e as RbacError).code), [
+    "credentials_missing",
+    "permission_denied",
+    "org_access_denied",
+    "not_found",
+  ]);
 });

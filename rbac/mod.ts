@@ -2,9 +2,9 @@
  * Authorisation for plinth services: the built-in roles (`system_admin`, `org_admin`,
  * `org_user`) and permissions as `as const` unions with zod schemas, one role → permission
  * table a service can extend with {@linkcode definePolicy}, tenant isolation with
- * {@linkcode canAccessResource}, and Hono middleware ({@linkcode requirePermission},
- * {@linkcode requireOrgAccess}) over the `c.var.auth` that `@plinth/auth` sets. Everything is
- * denied unless granted.
+ * {@linkcode canAccessResource}, and {@linkcode RbacError}, the one error its denials throw.
+ * Everything is denied unless granted. The Hono middleware (`requirePermission()`,
+ * `requireOrgAccess()`) lives in `@plinth/rbac/hono`; this entry point loads no web framework.
  *
  * @example
  * ```ts
@@ -23,4 +23,4 @@ export * from "./roles.ts";
 export * from "./permissions.ts";
 export * from "./policy.ts";
 export * from "./tenant.ts";
-export * from "./middleware.ts";
+export * from "./rbac_error.ts";
