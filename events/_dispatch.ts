@@ -84,7 +84,10 @@ async function deadLetter<T>(
   const fields = { ...logFields(delivery, options.durable, id), reason };
   if (target.deadLetterPrefix === undefined) {
     delivery.term();
-    logger.error("Event dropped: it failed and no dead-letter queue is configured", error, fields);
+    logger.error("Event dropped: it failed and no dead-letter queue is configured", {
+      ...fields,
+      err: error,
+    });
     return;
   }
   const headers: Record<string, string> = { ...delivery.headers };
@@ -103,15 +106,20 @@ async function deadLetter<T>(
   } catch (sendError) {
     const delay = options.backoff[options.backoff.length - 1]!;
     delivery.nak(delay);
-    logger.error("Cannot dead-letter event: will retry", sendError, {
+    logger.error("Cannot dead-letter event: will retry", {
       ...fields,
+      err: sendError,
       dlq_subject: subject,
       retry_in_ms: delay,
     });
     return;
   }
   delivery.term();
-  logger.error("Event sent to the dead-letter queue", error, { ...fields, dlq_subject: subject });
+  logger.error("Event sent to the dead-letter queue", {
+    ...fields,
+    dlq_subject: subject,
+    err: error,
+  });
 }
 
 /**

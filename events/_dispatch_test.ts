@@ -4,7 +4,7 @@ import type { EventHandler, EventMeta, SubscribeOptions } from "./event_bus.ts";
 import { createMemoryIdempotencyStore } from "./idempotency.ts";
 import { defaultHandlerTimeout, resolveSubscribe } from "./_options.ts";
 import { type Delivery, dispatch, type DispatchTarget } from "./_dispatch.ts";
-import { captureLogger, waitFor } from "./_testing.ts";
+import { captureLogger, type LogLine, waitFor } from "@plinth/testing";
 
 /** A delivery that records what was done to it. */
 function recordingDelivery(deliveryCount: number, calls: string[]): Delivery {
@@ -25,8 +25,10 @@ function target(
   handler: EventHandler<unknown>,
   options: SubscribeOptions<unknown>,
   deadLetters: string[] = [],
-): { target: DispatchTarget<unknown>; lines: Record<string, unknown>[] } {
-  const { logger, lines } = captureLogger();
+): { target: DispatchTarget<unknown>; lines: LogLine[] } {
+  const captured = captureLogger();
+  const logger = { ...captured, isLevelEnabled: () => true };
+  const lines = captured.lines;
   const resolved = resolveSubscribe("job.run", handler, options, createMemoryIdempotencyStore());
   return {
     lines,
@@ -70,10 +72,10 @@ test("dispatch() naks a handler past handlerTimeout once and ignores its late su
   assert.deepEqual(calls, ["nak 500"], "the timeout naks with the backoff");
   assert.equal(meta?.signal.aborted, true);
   assert.equal((meta?.signal.reason as Error).name, "TimeoutError");
-  const warned = lines.find((l) => l["message"] === "Event handler timed out: will retry");
-  assert.equal(warned?.["level"], "warn");
-  assert.equal(warned?.["timeout_ms"], 30);
-  assert.equal(warned?.["error"], "TimeoutError: Event handler timed out after 30 ms");
+  const warned = lines.find((l) => l.message === "Event handler timed out: will retry");
+  assert.equal(warned?.level, "warn");
+  assert.equal(warned?.fields["timeout_ms"], 30);
+  assert.equal(warned?.fields["error"], "TimeoutError: Event handler timed out after 30 ms");
   release();
   await waitFor(() => finished, 1000, "the late handler");
   await drainMicrotasks();
@@ -98,7 +100,7 @@ test("dispatch() ignores the late failure of a timed-out handler", async () => {
   await waitFor(() => settled, 1000, "the late failure");
   await drainMicrotasks();
   assert.deepEqual(calls, ["nak 100"]);
-  assert.equal(lines.filter((l) => l["level"] === "warn").length, 1);
+  assert.equal(lines.filter((l) => l.level === "warn").length, 1);
 });
 
 test("dispatch() dead-letters a handler that times out on its maxDeliver-th delivery", async () => {
@@ -112,7 +114,7 @@ test("dispatch() dead-letters a handler that times out on its maxDeliver-th deli
   await dispatch(recordingDelivery(3, calls), t);
   assert.deepEqual(calls, ["term"]);
   assert.deepEqual(dead, ["dlq.job.run handler_timeout"]);
-  assert.ok(lines.some((l) => l["message"] === "Event sent to the dead-letter queue"));
+  assert.ok(lines.some((l) => l.message === "Event sent to the dead-letter queue"));
 });
 
 test("dispatch() acks a handler that finishes within handlerTimeout and aborts nothing", async () => {
@@ -150,7 +152,7 @@ test("dispatch() bounds an asynchronous schema that never settles by handlerTime
   );
   await dispatch(recordingDelivery(1, calls), t);
   assert.deepEqual(calls, ["nak 100"], "the slot is freed and the event retried");
-  assert.ok(lines.some((l) => l["message"] === "Event handler timed out: will retry"));
+  assert.ok(lines.some((l) => l.message === "Event handler timed out: will retry"));
   await dispatch(recordingDelivery(2, calls), t);
   assert.deepEqual(calls, ["nak 100", "term"]);
   assert.deepEqual(dead, ["dlq.job.run handler_timeout"]);
@@ -176,6 +178,24 @@ test("dispatch() still dead-letters a schema violation at once", async () => {
   await dispatch(recordingDelivery(1, calls), t);
   assert.deepEqual(calls, ["term"]);
   assert.deepEqual(dead, ["dlq.job.run schema_violation"]);
+});
+
+test("dispatch() dead-letters a body that is not JSON at once, without calling the handler", async () => {
+  const calls: string[] = [];
+  const deadLetters: string[] = [];
+  let handled = 0;
+  const { target: t, lines } = target(
+    () => void handled++,
+    { durable: "d", maxDeliver: 5 },
+    deadLetters,
+  );
+  const delivery = { ...recordingDelivery(1, calls), body: new TextEncoder().encode("not json {") };
+  await dispatch(delivery, t);
+  assert.equal(handled, 0);
+  assert.deepEqual(deadLetters, ["dlq.job.run invalid_payload"]);
+  assert.deepEqual(calls, ["term"]);
+  const logged = lines.find((l) => l.message === "Event sent to the dead-letter queue");
+  assert.equal(logged?.fields["reason"], "invalid_payload");
 });
 
 test("resolveSubscribe() sets handlerTimeout a tenth below ackWait by default and checks it", () => {

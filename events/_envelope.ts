@@ -216,7 +216,7 @@ export function metaFromHeaders(
     id: headers["ce-id"] ?? headers["nats-msg-id"] ?? `${stream}:${sequence}`,
     subject,
     source: headers["ce-source"] ?? "",
-    time: new Date(Number.isNaN(parsed) ? 0 : parsed),
+    time: Number.isNaN(parsed) ? 0 : parsed,
     deliveryCount,
     stream,
     sequence,

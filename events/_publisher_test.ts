@@ -5,7 +5,8 @@ import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connectEvents } from "./connect_events.ts";
 import { AckPublisher } from "./_publisher.ts";
-import { captureLogger, natsUrl, needNats, sleep, uid } from "./_testing.ts";
+import { captureLogger, natsUrl, uniqueName } from "@plinth/testing";
+import { needNats } from "@plinth/testing/nats";
 
 const encoder = new TextEncoder();
 
@@ -32,21 +33,28 @@ test("publish() retries a lost ack with the same id and ignores the late one", {
   timeout: 30_000,
 }, async (t) => {
   if (!(await needNats(t))) return;
-  const id = uid();
+  const id = uniqueName("t");
   const subject = `lateack_${id}.x`;
   const nc = await connect({ servers: natsUrl });
   const dispose = await silentStream(nc, `LATEACK_${id}`, [subject]);
   // A stand-in for a stream: the first attempt is answered after its timeout, the second at once.
   const seen: Msg[] = [];
+  let lateSent!: () => void;
+  const late = new Promise<void>((resolve) => (lateSent = resolve));
   nc.subscribe(subject, {
     callback: (_error, msg) => {
       seen.push(msg);
-      if (seen.length === 1) setTimeout(() => msg.respond(ack("LATE", 1)), 400);
-      else msg.respond(ack("FAKE", 2));
+      if (seen.length === 1) {
+        setTimeout(() => {
+          msg.respond(ack("LATE", 1));
+          lateSent();
+        }, 400);
+      } else msg.respond(ack("FAKE", seen.length));
     },
   });
   await nc.flush();
-  const { logger, lines } = captureLogger();
+  const logger = captureLogger();
+  const lines = logger.lines;
   const bus = await connectEvents({
     logger,
     deadLetter: false,
@@ -60,11 +68,16 @@ test("publish() retries a lost ack with the same id and ignores the late one", {
     assert.equal(seen.length, 2);
     assert.deepEqual(seen.map((m) => m.headers?.get("Nats-Msg-Id")), [`evt-${id}`, `evt-${id}`]);
     assert.notEqual(seen[0]!.reply, seen[1]!.reply);
-    const retry = lines.find((l) => l["message"] === "Event publish failed: will retry");
-    assert.equal(retry?.["attempt"], 1);
-    assert.equal(retry?.["error"], "TimeoutError: timeout");
-    await sleep(500); // the late ack for attempt 1 arrives now and must change nothing
-    assert.equal(seen.length, 2);
+    const retry = lines.find((l) => l.message === "Event publish failed: will retry");
+    assert.equal(retry?.fields["attempt"], 1);
+    assert.equal(retry?.fields["error"], "TimeoutError: timeout");
+    // The late ack for attempt 1 must change nothing. It is sent before the next publish's ack,
+    // on the same connection to the same bus, so once that publish resolves the bus has read it.
+    await late;
+    await nc.flush();
+    const next = await bus.publish(subject, { n: 2 }, { id: `next-${id}` });
+    assert.deepEqual(next, { stream: "FAKE", seq: 3, duplicate: false, id: `next-${id}` });
+    assert.equal(seen.length, 3, "the late ack caused no other attempt");
   } finally {
     await bus.close();
     await dispose();
@@ -76,7 +89,7 @@ test("publish() fails after its retries when no ack ever comes", {
   timeout: 30_000,
 }, async (t) => {
   if (!(await needNats(t))) return;
-  const id = uid();
+  const id = uniqueName("t");
   const subject = `noack_${id}.x`;
   const nc = await connect({ servers: natsUrl });
   const dispose = await silentStream(nc, `NOACK_${id}`, [subject]);
@@ -87,7 +100,7 @@ test("publish() fails after its retries when no ack ever comes", {
     },
   });
   await nc.flush();
-  const { logger } = captureLogger();
+  const logger = captureLogger();
   const bus = await connectEvents({
     logger,
     deadLetter: false,
@@ -117,7 +130,7 @@ test("publish() reports a stream's refusal at once, and a reply that is not an a
   timeout: 30_000,
 }, async (t) => {
   if (!(await needNats(t))) return;
-  const id = uid();
+  const id = uniqueName("t");
   const nc = await connect({ servers: natsUrl });
   const dispose = await silentStream(nc, `FAKES_${id}`, [
     `refuse_${id}.x`,
@@ -144,7 +157,7 @@ test("publish() reports a stream's refusal at once, and a reply that is not an a
     },
   });
   await nc.flush();
-  const { logger } = captureLogger();
+  const logger = captureLogger();
   const bus = await connectEvents({ logger, deadLetter: false, publishRetries: 3, retryDelay: 10 });
   try {
     await assert.rejects(bus.publish(`refuse_${id}.x`, 1), (error: unknown) => {
@@ -167,7 +180,7 @@ test("AckPublisher close() fails what waits and refuses new publishes", {
   timeout: 30_000,
 }, async (t) => {
   if (!(await needNats(t))) return;
-  const id = uid();
+  const id = uniqueName("t");
   const nc = await connect({ servers: natsUrl });
   try {
     let received = 0;
@@ -197,7 +210,7 @@ test("AckPublisher fails waiting publishes when its connection closes underneath
   timeout: 30_000,
 }, async (t) => {
   if (!(await needNats(t))) return;
-  const id = uid();
+  const id = uniqueName("t");
   const nc = await connect({ servers: natsUrl });
   nc.subscribe(`silent_${id}.y`, { callback: () => {} });
   const publisher = new AckPublisher(nc, 60_000);

@@ -12,7 +12,6 @@ import {
   type RetentionPolicy,
   type StorageType,
 } from "@nats-io/jetstream";
-import { serviceUnavailable } from "@plinth/errors";
 import { EventError } from "./errors.ts";
 import type {
   CloseOptions,
@@ -67,10 +66,26 @@ import { StreamRoutes } from "./_stream_routes.ts";
  * await bus.deleteStream(`DOC_${suffix}`);
  * await bus.close();
  * ```
+ *
+ * @example The servers from an environment you pass: only `NATS_URL` is read from it
+ * ```ts
+ * import { connectEvents } from "@plinth/events";
+ * import process from "node:process";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = await connectEvents({ env: { NATS_URL: process.env["NATS_URL"] }, deadLetter: false });
+ * assert.equal(bus.closed, false);
+ * await bus.close();
+ * ```
  */
 export interface ConnectEventsOptions extends EventBusOptions {
-  /** NATS server URL(s). @default {the NATS_URL variable, else "127.0.0.1:4222"} */
+  /** NATS server URL(s). @default {`NATS_URL` of `env`, else "127.0.0.1:4222"} */
   readonly servers?: string | readonly string[] | undefined;
+  /**
+   * The environment `NATS_URL` is read from when `servers` is not given; nothing else is read.
+   * @default {the process environment (`process.env`), where the runtime has one}
+   */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Connection name shown by the server. @default {the source} */
   readonly name?: string | undefined;
   /** An existing connection to use (e.g. a WebSocket one); `close()` then leaves it open. @default {undefined} */
@@ -110,20 +125,33 @@ export interface ConnectEventsOptions extends EventBusOptions {
  * ```
  */
 export interface NatsEventBus extends EventBus {
-  /** Deletes a stream (and its consumers); resolves `false` when it did not exist. */
+  /**
+   * Deletes a stream (and its consumers); resolves `false` when it did not exist. Rejects with
+   * an {@linkcode EventError}: `bus_closed` when the connection is closed, else
+   * `stream_setup_failed`.
+   */
   deleteStream(name: string): Promise<boolean>;
 }
 
-function envServers(): string {
+/** The process environment where there is one (the documented default of `env`). */
+function processEnv(): Readonly<Record<string, string | undefined>> | undefined {
   try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } })
-      .process?.env;
-    const url = env?.["NATS_URL"];
-    if (url !== undefined && url !== "") return url;
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env;
   } catch {
-    // no permission to read the environment
+    return undefined; // no permission to read the environment
   }
-  return "127.0.0.1:4222";
+}
+
+/** `NATS_URL` of `env`, else the local server. */
+function envServers(env: Readonly<Record<string, string | undefined>> | undefined): string {
+  let url: string | undefined;
+  try {
+    url = env?.["NATS_URL"];
+  } catch {
+    // no permission to read this variable
+  }
+  return typeof url === "string" && url !== "" ? url : "127.0.0.1:4222";
 }
 
 function sleep(ms: number): Promise<void> {
@@ -161,6 +189,27 @@ function isNotFound(error: unknown): boolean {
 
 function closedError(action: string): EventError {
   return new EventError(`${action}: the bus is closed`, { code: "bus_closed" });
+}
+
+/**
+ * What a failed stream or consumer operation throws: an {@linkcode EventError} as it is,
+ * `bus_closed` when the connection is closed, else `stream_setup_failed` with the client's error
+ * as its cause.
+ */
+function setupError(error: unknown, action: string, subject: string | undefined): EventError {
+  if (error instanceof EventError) return error;
+  if (FINAL.has(errorName(error)) || FINAL.has(errorName((error as Error | undefined)?.cause))) {
+    return new EventError(`${action}: the connection is closed`, {
+      code: "bus_closed",
+      subject,
+      cause: error,
+    });
+  }
+  return new EventError(`${action}: ${describeError(error)}`, {
+    code: "stream_setup_failed",
+    subject,
+    cause: error,
+  });
 }
 
 function readHeaders(msg: JsMsg): Record<string, string> {
@@ -565,19 +614,24 @@ class NatsBus implements NatsEventBus {
           last = error;
         }
       }
-      logger.error("Cannot publish event", last, { subject, event_id: id, attempts: retries + 1 });
-      throw serviceUnavailable(
+      logger.error("Cannot publish event", {
+        subject,
+        event_id: id,
+        attempts: retries + 1,
+        err: last,
+      });
+      throw new EventError(
         `${PUBLISH_ACTION} to "${subject}": no acknowledgement after ${retries + 1} attempts: ${
           describeError(last)
         }`,
-        { code: "event_publish_failed", cause: last, extensions: { subject, event_id: id } },
+        { code: "event_publish_failed", subject, eventId: id, cause: last },
       );
     } finally {
       if (!settled && --this.#pending === 0) this.#idle?.();
     }
   }
 
-  #publishError(error: unknown, subject: string, doing?: string): Error {
+  #publishError(error: unknown, subject: string, doing?: string): EventError {
     const name = errorName(error);
     const cause = errorName((error as Error | undefined)?.cause);
     if (FINAL.has(name) || FINAL.has(cause)) {
@@ -595,10 +649,10 @@ class NatsBus implements NatsEventBus {
       });
     }
     const what = doing === undefined ? "" : `${doing}: `;
-    return serviceUnavailable(`${PUBLISH_ACTION} to "${subject}": ${what}${describeError(error)}`, {
+    return new EventError(`${PUBLISH_ACTION} to "${subject}": ${what}${describeError(error)}`, {
       code: "event_publish_failed",
+      subject,
       cause: error,
-      extensions: { subject },
     });
   }
 
@@ -614,27 +668,30 @@ class NatsBus implements NatsEventBus {
     handler: EventHandler<T>,
     options: SubscribeOptions<T>,
   ): Promise<Subscription> {
-    this.#checkOpen(`Cannot subscribe to "${subject}"`);
-    const resolved = resolveSubscribe(subject, handler, options, this.#store);
     const action = `Cannot subscribe to "${subject}"`;
-    const jsm = await this.#manager();
-    let stream = resolved.stream;
-    if (stream === undefined) {
-      try {
-        stream = await jsm.streams.find(subject);
-      } catch (cause) {
-        if (isNotFound(cause)) {
+    this.#checkOpen(action);
+    const resolved = resolveSubscribe(subject, handler, options, this.#store);
+    let consumer: Consumer;
+    try {
+      const jsm = await this.#manager();
+      let stream = resolved.stream;
+      if (stream === undefined) {
+        try {
+          stream = await jsm.streams.find(subject);
+        } catch (cause) {
+          if (!isNotFound(cause)) throw cause;
           throw new EventError(`${action}: no stream covers the subject`, {
             code: "no_stream",
             subject,
             cause,
           });
         }
-        throw cause;
       }
+      await this.#ensureConsumer(jsm, stream, subject, resolved, action);
+      consumer = await this.#js.consumers.get(stream, resolved.durable);
+    } catch (error) {
+      throw setupError(error, action, subject);
     }
-    await this.#ensureConsumer(jsm, stream, subject, resolved, action);
-    const consumer = await this.#js.consumers.get(stream, resolved.durable);
     const deadLetter = this.#options.deadLetter;
     const target: DispatchTarget<T> = {
       options: resolved,
@@ -711,13 +768,18 @@ class NatsBus implements NatsEventBus {
   }
 
   async deleteStream(name: string): Promise<boolean> {
+    const action = `Cannot delete stream ${String(name)}`;
     this.#routes.clear();
     try {
       return await (await this.#manager()).streams.delete(name);
     } catch (error) {
       if (isNotFound(error)) return false;
-      throw error;
+      throw setupError(error, action, undefined);
     }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   close(options: CloseOptions = {}): Promise<void> {
@@ -819,10 +881,14 @@ export async function connectEvents(options: ConnectEventsOptions = {}): Promise
   const connectTimeout = checkMillis(options.connectTimeout ?? 10_000, "connectTimeout", action, 1);
   const name = options.name ?? resolved.source;
   if (typeof name !== "string") throw new TypeError(`${action}: name must be a string`);
+  const env = options.env;
+  if (env !== undefined && (typeof env !== "object" || env === null)) {
+    throw new TypeError(`${action}: env must be an object of environment variables`);
+  }
   let nc = options.connection;
   const owned = nc === undefined;
   if (nc === undefined) {
-    const servers = options.servers ?? envServers();
+    const servers = options.servers ?? envServers(env ?? processEnv());
     if (
       !(typeof servers === "string" && servers !== "") &&
       !(Array.isArray(servers) && servers.length > 0 &&

@@ -6,16 +6,18 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { AppError } from "@plinth/errors";
 import { connectEvents } from "./connect_events.ts";
+import { EventError } from "./errors.ts";
 import type { PublishEvent } from "./event_bus.ts";
-import { captureLogger, freePort, needNatsServer, sleep, TestServer, waitFor } from "./_testing.ts";
+import { captureLogger, freePort, sleep, waitFor } from "@plinth/testing";
+import { needNatsServer, TestNatsServer } from "@plinth/testing/nats";
 
 test("connectEvents() survives two 3 s server restarts while publishing 10 000 events", {
   timeout: 120_000,
 }, async (t) => {
   if (!(await needNatsServer(t))) return;
-  const server = new TestServer(await freePort());
-  const { logger, lines } = captureLogger();
-  logger.level = "info";
+  const server = new TestNatsServer(await freePort());
+  const logger = captureLogger();
+  const lines = logger.lines;
   const received = new Map<string, number>();
   try {
     await server.start();
@@ -92,8 +94,8 @@ test("connectEvents() survives two 3 s server restarts while publishing 10 000 e
       "every acked event delivered",
     );
     await bus.close();
-    assert.ok(lines.some((l) => l["message"] === "NATS connection lost: reconnecting"));
-    assert.ok(lines.some((l) => l["message"] === "NATS connection restored"));
+    assert.ok(lines.some((l) => l.message === "NATS connection lost: reconnecting"));
+    assert.ok(lines.some((l) => l.message === "NATS connection restored"));
   } finally {
     await server.dispose();
   }
@@ -104,20 +106,23 @@ test(
   { timeout: 30_000 },
   async (t) => {
     if (!(await needNatsServer(t))) return;
-    const server = new TestServer(await freePort());
+    const server = new TestNatsServer(await freePort());
     try {
-      const { logger } = captureLogger();
+      const logger = captureLogger();
+      const retrying = (): number =>
+        logger.lines.filter((l) => l.message === "Cannot connect to NATS yet: retrying").length;
       let connected = false;
       const connecting = connectEvents({
         servers: server.url,
         logger,
         reconnectWait: 200,
+        connectTimeout: 25_000,
         streams: [{ name: "LATE", subjects: ["late.>"] }],
       }).then((bus) => {
         connected = true;
         return bus;
       });
-      await sleep(1500);
+      await waitFor(() => retrying() >= 3, 10_000, "three failed connection attempts");
       assert.equal(connected, false, "still waiting for the server");
       await server.start();
       const bus = await connecting;
@@ -138,10 +143,11 @@ test(
   { timeout: 30_000 },
   async (t) => {
     if (!(await needNatsServer(t))) return;
-    const server = new TestServer(await freePort());
+    const server = new TestNatsServer(await freePort());
     try {
       await server.start();
-      const { logger, lines } = captureLogger();
+      const logger = captureLogger();
+      const lines = logger.lines;
       const bus = await connectEvents({
         servers: server.url,
         logger,
@@ -154,7 +160,7 @@ test(
       await server.stop();
       const started = Date.now();
       await assert.rejects(bus.publish("down.event", { n: 1 }, { id: "d-1" }), (error: unknown) => {
-        assert.ok(error instanceof AppError);
+        assert.ok(error instanceof EventError && error instanceof AppError, String(error));
         assert.equal(error.status, 503);
         assert.equal(error.code, "event_publish_failed");
         assert.match(
@@ -165,11 +171,11 @@ test(
       });
       assert.ok(Date.now() - started >= 900, "waited for each attempt");
       assert.equal(
-        lines.filter((l) => l["message"] === "Event publish failed: will retry").length,
+        lines.filter((l) => l.message === "Event publish failed: will retry").length,
         2,
       );
       assert.ok(
-        lines.some((l) => l["message"] === "Cannot publish event" && l["level"] === "error"),
+        lines.some((l) => l.message === "Cannot publish event" && l.level === "error"),
       );
       await bus.close({ timeout: 1000 });
     } finally {

@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
 import { connectEvents } from "./connect_events.ts";
 import { EventError } from "./errors.ts";
-import { captureLogger, freePort, natsUrl, needNats, uid, waitFor } from "./_testing.ts";
+import { captureLogger, freePort, natsUrl, uniqueName, waitFor } from "@plinth/testing";
+import { needNats } from "@plinth/testing/nats";
 
 test("connectEvents() validates its options before connecting", async () => {
   await assert.rejects(connectEvents({ publishTimeout: 0 }), RangeError);
@@ -17,6 +19,8 @@ test("connectEvents() validates its options before connecting", async () => {
   await assert.rejects(connectEvents({ connectTimeout: 0 }), /connectTimeout must be/);
   await assert.rejects(connectEvents({ connectTimeout: 1.5 }), RangeError);
   await assert.rejects(connectEvents({ name: 5 as never }), /name must be a string/);
+  await assert.rejects(connectEvents({ env: "NATS_URL=x" as never }), /env must be an object/);
+  await assert.rejects(connectEvents({ env: null as never }), /env must be an object/);
   await assert.rejects(
     connectEvents({ connection: {} as never }),
     /connection must be a NatsConnection/,
@@ -77,10 +81,10 @@ test(
   { timeout: 30_000 },
   async (t) => {
     if (!(await needNats(t))) return;
-    const id = uid();
+    const id = uniqueName("t");
     const nc = await connect({ servers: natsUrl });
     try {
-      const { logger } = captureLogger();
+      const logger = captureLogger();
       const bus = await connectEvents({
         connection: nc,
         logger,
@@ -113,8 +117,9 @@ test("connectEvents() updates a stream whose settings changed and reports setup 
   timeout: 30_000,
 }, async (t) => {
   if (!(await needNats(t))) return;
-  const id = uid();
-  const { logger, lines } = captureLogger();
+  const id = uniqueName("t");
+  const logger = captureLogger();
+  const lines = logger.lines;
   const stream = { name: `UPD_${id}`, subjects: [`upd_${id}.>`], storage: "memory" as const };
   const first = await connectEvents({ logger, deadLetter: false, streams: [stream] });
   await first.close();
@@ -123,8 +128,12 @@ test("connectEvents() updates a stream whose settings changed and reports setup 
     deadLetter: false,
     streams: [{ ...stream, maxAge: 60_000, duplicateWindow: 30_000 }],
   });
-  assert.ok(lines.some((l) => l["message"] === "Stream created" && l["stream"] === stream.name));
-  assert.ok(lines.some((l) => l["message"] === "Stream updated" && l["stream"] === stream.name));
+  assert.ok(
+    lines.some((l) => l.message === "Stream created" && l.fields["stream"] === stream.name),
+  );
+  assert.ok(
+    lines.some((l) => l.message === "Stream updated" && l.fields["stream"] === stream.name),
+  );
   await assert.rejects(
     connectEvents({
       logger,
@@ -148,7 +157,8 @@ test(
   { timeout: 20_000 },
   async () => {
     const port = await freePort();
-    const { logger, lines } = captureLogger();
+    const logger = captureLogger();
+    const lines = logger.lines;
     const started = performance.now();
     await assert.rejects(
       connectEvents({
@@ -171,18 +181,20 @@ test(
       },
     );
     const elapsed = performance.now() - started;
-    assert.ok(elapsed >= 650 && elapsed < 5000, `gave up after ${elapsed} ms`);
-    const retries = lines.filter((l) => l["message"] === "Cannot connect to NATS yet: retrying");
-    assert.ok(retries.length >= 2, `${retries.length} attempts logged`);
-    assert.deepEqual(retries.slice(0, 2).map((l) => [l["level"], l["attempt"]]), [
+    assert.ok(elapsed >= 650, `gave up after ${elapsed} ms, before connectTimeout`);
+    const retries = lines.filter((l) => l.message === "Cannot connect to NATS yet: retrying");
+    // At most one attempt per reconnectWait within connectTimeout (700 / 100, plus the first),
+    // however slow the machine (a slow one makes fewer): it stops rather than trying on.
+    assert.ok(retries.length >= 2 && retries.length <= 8, `${retries.length} attempts logged`);
+    assert.deepEqual(retries.slice(0, 2).map((l) => [l.level, l.fields["attempt"]]), [
       ["warn", 1],
       ["warn", 2],
     ]);
-    assert.equal(retries[0]!["target"], `127.0.0.1:${port}, 127.0.0.1:${port}`);
-    assert.equal(retries[0]!["delay_ms"], 100);
-    assert.equal(typeof retries[0]!["error"], "string");
-    const connecting = lines.find((l) => l["message"] === "Connecting to NATS");
-    assert.equal(connecting?.["target"], `127.0.0.1:${port}, 127.0.0.1:${port}`);
+    assert.equal(retries[0]!.fields["target"], `127.0.0.1:${port}, 127.0.0.1:${port}`);
+    assert.equal(retries[0]!.fields["delay_ms"], 100);
+    assert.equal(typeof retries[0]!.fields["error"], "string");
+    const connecting = lines.find((l) => l.message === "Connecting to NATS");
+    assert.equal(connecting?.fields["target"], `127.0.0.1:${port}, 127.0.0.1:${port}`);
     assert.doesNotMatch(JSON.stringify(lines), /bob|s3cret|tok3n/);
   },
 );
@@ -193,7 +205,8 @@ test(
   async () => {
     const port = await freePort();
     for (const password of ["s3cret/pass", "s3cret?pass", "s3cret#pass"]) {
-      const { logger, lines } = captureLogger();
+      const logger = captureLogger();
+      const lines = logger.lines;
       await assert.rejects(
         connectEvents({
           servers: `nats://bob:${password}@127.0.0.1:${port}`,
@@ -224,18 +237,130 @@ test(
 );
 
 test(
+  "connectEvents() reads NATS_URL from its env option, not from the process environment",
+  { timeout: 20_000 },
+  async () => {
+    const port = await freePort();
+    const logger = captureLogger();
+    await assert.rejects(
+      connectEvents({
+        env: { NATS_URL: `nats://127.0.0.1:${port}` },
+        logger,
+        connectTimeout: 300,
+        reconnectWait: 100,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof EventError, String(error));
+        assert.equal(error.code, "connect_failed");
+        assert.match(error.message, new RegExp(`NATS at 127\\.0\\.0\\.1:${port} unreachable`));
+        return true;
+      },
+    );
+  },
+);
+
+test(
+  "connectEvents() prefers servers to NATS_URL of env",
+  { timeout: 20_000 },
+  async () => {
+    const [envPort, serversPort] = [await freePort(), await freePort()];
+    const logger = captureLogger();
+    await assert.rejects(
+      connectEvents({
+        env: { NATS_URL: `nats://127.0.0.1:${envPort}` },
+        servers: `nats://127.0.0.1:${serversPort}`,
+        logger,
+        connectTimeout: 300,
+        reconnectWait: 100,
+      }),
+      new RegExp(`NATS at 127\\.0\\.0\\.1:${serversPort} unreachable`),
+    );
+  },
+);
+
+test(
+  "deleteStream() and subscribe() reject with bus_closed once the given connection is closed",
+  { timeout: 30_000 },
+  async (t) => {
+    if (!(await needNats(t))) return;
+    const id = uniqueName("t");
+    const nc = await connect({ servers: natsUrl });
+    const logger = captureLogger();
+    const bus = await connectEvents({
+      connection: nc,
+      logger,
+      deadLetter: false,
+      streams: [{ name: `GONE_${id}`, subjects: [`gone_${id}.>`], storage: "memory" }],
+    });
+    assert.equal(await bus.deleteStream(`GONE_${id}`), true);
+    await nc.close();
+    const closed = (error: unknown): boolean => {
+      assert.ok(error instanceof EventError, String(error));
+      assert.equal(error.code, "bus_closed");
+      assert.equal(error.status, 503);
+      return true;
+    };
+    await assert.rejects(bus.deleteStream(`GONE_${id}`), closed);
+    await assert.rejects(bus.subscribe(`gone_${id}.x`, () => {}, { durable: "d" }), closed);
+    await bus.close();
+  },
+);
+
+test(
+  "subscribe() dead-letters a body that is not JSON at once, without calling the handler",
+  { timeout: 30_000 },
+  async (t) => {
+    if (!(await needNats(t))) return;
+    const id = uniqueName("t");
+    const nc = await connect({ servers: natsUrl });
+    const logger = captureLogger();
+    const bus = await connectEvents({
+      connection: nc,
+      logger,
+      streams: [{ name: `RAW_${id}`, subjects: [`raw_${id}.>`], storage: "memory" }],
+      deadLetter: { stream: `RAWDLQ_${id}`, prefix: `rawdlq_${id}`, storage: "memory" },
+    });
+    try {
+      const handled: unknown[] = [];
+      await bus.subscribe(`raw_${id}.x`, (payload) => void handled.push(payload), {
+        durable: "reader",
+        maxDeliver: 5,
+      });
+      // Raw bytes straight into the stream, past the bus's JSON encoding.
+      const js = jetstream(nc);
+      await js.publish(`raw_${id}.x`, "not json {", { msgID: `raw-${id}` });
+      await bus.publish(`raw_${id}.x`, { sentinel: true });
+      await waitFor(() => handled.length === 1, 5000, "the sentinel event");
+      assert.deepEqual(handled, [{ sentinel: true }], "the handler never saw the raw body");
+      const dead = await (await js.consumers.get(`RAWDLQ_${id}`)).next({ expires: 5000 });
+      assert.ok(dead !== null, "a dead letter was stored");
+      assert.equal(dead.subject, `rawdlq_${id}.raw_${id}.x`);
+      assert.equal(dead.string(), "not json {");
+      assert.equal(dead.headers?.get("dlq-reason"), "invalid_payload");
+      assert.equal(dead.headers?.get("dlq-delivery-count"), "1");
+      assert.match(dead.headers?.get("dlq-error") ?? "", /^SyntaxError: /);
+    } finally {
+      await bus.deleteStream(`RAW_${id}`);
+      await bus.deleteStream(`RAWDLQ_${id}`);
+      await bus.close();
+      await nc.close();
+    }
+  },
+);
+
+test(
   "publish() refuses a subject no stream covers with no_stream before anything is sent",
   { timeout: 30_000 },
   async (t) => {
     if (!(await needNats(t))) return;
-    const id = uid();
+    const id = uniqueName("t");
     const nc = await connect({ servers: natsUrl });
     try {
       const received: string[] = [];
       const sub = nc.subscribe(`core_${id}.>`, {
         callback: (_error, msg) => void received.push(msg.subject),
       });
-      const { logger } = captureLogger();
+      const logger = captureLogger();
       const bus = await connectEvents({
         connection: nc,
         logger,
@@ -265,8 +390,8 @@ test(
   { timeout: 30_000 },
   async (t) => {
     if (!(await needNats(t))) return;
-    const id = uid();
-    const { logger } = captureLogger();
+    const id = uniqueName("t");
+    const logger = captureLogger();
     const owner = await connectEvents({
       logger,
       deadLetter: false,

@@ -1,9 +1,10 @@
 import type { IdempotencyStore } from "./idempotency.ts";
 
 /**
- * The logger a bus writes to: any object with `debug`, `info`, `warn` and `error` methods, such
- * as `@plinth/logging`'s `Logger`. `isLevelEnabled` is optional: without it, `debug` lines are
- * always built and handed to `debug()`, which may drop them.
+ * The logger a bus writes to: any object with `debug`, `info`, `warn` and `error` methods taking
+ * `(message, fields?)`, such as `@plinth/logging`'s `Logger` or `console`. An error goes in the
+ * fields, as `err`. `isLevelEnabled` is optional: without it, `debug` lines are always built and
+ * handed to `debug()`, which may drop them.
  *
  * @example
  * ```ts
@@ -30,8 +31,8 @@ export interface EventLogger {
   info(message: string, fields?: Readonly<Record<string, unknown>>): void;
   /** Writes a `warn` line. */
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
-  /** Writes an `error` line, with the error (any thrown value) when there is one. */
-  error(message: string, error?: unknown, fields?: Readonly<Record<string, unknown>>): void;
+  /** Writes an `error` line; the error (any thrown value), when there is one, is `fields.err`. */
+  error(message: string, fields?: Readonly<Record<string, unknown>>): void;
   /** Whether a line at `level` would be written; when absent, every level counts as enabled. */
   isLevelEnabled?(level: "debug" | "info" | "warn" | "error"): boolean;
 }
@@ -248,8 +249,8 @@ export interface EventMeta {
   readonly subject: string;
   /** The publishing service (`ce-source`). */
   readonly source: string;
-  /** When it was published (`ce-time`). */
-  readonly time: Date;
+  /** When it was published (`ce-time`), in epoch milliseconds; 0 when the header is unreadable. */
+  readonly time: number;
   /** 1 on the first delivery, then 2, 3, … on redeliveries. */
   readonly deliveryCount: number;
   /** The stream holding it. */
@@ -536,7 +537,11 @@ export interface EventBusOptions {
   readonly streams?: readonly StreamOptions[] | undefined;
   /** The dead-letter stream (ensured at start), or `false` to drop failed events with an error log. @default {{ stream: "DLQ", prefix: "dlq" }} */
   readonly deadLetter?: DeadLetterOptions | false | undefined;
-  /** Logger for events (`debug`) and failures (`warn`/`error`): any object with `debug`, `info`, `warn` and `error`. @default {getLogger() of @plinth/logging} */
+  /**
+   * Logger for events (`debug`) and failures (`warn`/`error`): any object with `debug`, `info`,
+   * `warn` and `error` methods taking `(message, fields)`; an error is `fields.err`.
+   * @default {the default logger of @plinth/logging}
+   */
   readonly logger?: EventLogger | undefined;
   /** Milliseconds `close()` waits for running handlers. @default {10000} */
   readonly closeTimeout?: number | undefined;
@@ -558,6 +563,20 @@ export interface EventBusOptions {
  * await bus.publish("org.created", { org: "acme" });
  * await bus.close();
  * assert.deepEqual(received, [{ org: "acme" }]);
+ * ```
+ *
+ * @example `await using` closes the bus at the end of the scope
+ * ```ts
+ * import { createMemoryBus, type EventBus } from "@plinth/events";
+ * import assert from "node:assert/strict";
+ *
+ * let outer: EventBus | undefined;
+ * {
+ *   await using bus = createMemoryBus();
+ *   outer = bus;
+ *   await bus.publish("org.created", { org: "acme" });
+ * }
+ * assert.equal(outer.closed, true);
  * ```
  */
 export interface EventBus {
@@ -590,4 +609,9 @@ export interface EventBus {
    * finished, waits for publishes in flight, then drains the connection. Safe to call twice.
    */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * The same as `close()` with its default timeout, so `await using bus = …` closes the bus
+   * when the scope ends.
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }

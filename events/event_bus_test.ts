@@ -3,13 +3,30 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { runWithContext } from "@plinth/logging";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { createLogger, type Logger, runWithContext } from "@plinth/logging";
 import { AppError } from "@plinth/errors";
+import { natsUrl, sleep, uniqueName, waitFor } from "@plinth/testing";
+import { needNats } from "@plinth/testing/nats";
 import { createMemoryBus } from "./memory_bus.ts";
 import { connectEvents, type NatsEventBus } from "./connect_events.ts";
 import { EventError } from "./errors.ts";
 import type { EventBus, EventLogger, EventMeta } from "./event_bus.ts";
-import { captureLogger, natsUrl, needNats, sleep, uid, waitFor } from "./_testing.ts";
+
+/**
+ * A debug-level `@plinth/logging` logger whose lines are parsed into `lines`: the real logger,
+ * so lines carry the logging context (`request_id`, trace ids) as a service's would.
+ */
+function jsonLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: "events-test",
+    level: "debug",
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  return { logger, lines };
+}
 
 interface Fixture {
   bus: EventBus;
@@ -20,6 +37,11 @@ interface Fixture {
   /** Opens another bus on the same streams (a second replica, or the next start). */
   reopen: () => Promise<EventBus>;
   lines: Record<string, unknown>[];
+  /**
+   * How many events a durable holds that are not acknowledged or terminated (delivered or not),
+   * as the server reports it; `undefined` for the memory bus, which does not show it.
+   */
+  unacknowledged: ((durable: string) => Promise<number>) | undefined;
   dispose: () => Promise<void>;
 }
 
@@ -29,8 +51,8 @@ type Kind = "memory" | "nats";
 type MakeLogger = (lines: Record<string, unknown>[]) => EventLogger;
 
 async function fixture(kind: Kind, makeLogger?: MakeLogger): Promise<Fixture> {
-  const id = uid();
-  const captured = captureLogger();
+  const id = uniqueName("t");
+  const captured = jsonLogger();
   const log = makeLogger === undefined ? captured.logger : makeLogger(captured.lines);
   const subject = (name: string): string => `ev_${id}.${name}`;
   const dlq = (s: string): string => `dlq_${id}.${s}`;
@@ -50,6 +72,7 @@ async function fixture(kind: Kind, makeLogger?: MakeLogger): Promise<Fixture> {
       dlq,
       reopen: () => Promise.resolve(bus),
       lines: captured.lines,
+      unacknowledged: undefined,
       dispose: () => bus.close(),
     };
   }
@@ -67,6 +90,15 @@ async function fixture(kind: Kind, makeLogger?: MakeLogger): Promise<Fixture> {
     dlq,
     reopen: open,
     lines: captured.lines,
+    unacknowledged: async (durable) => {
+      const nc = await connect({ servers: natsUrl });
+      try {
+        const info = await (await jetstreamManager(nc)).consumers.info(`EV_${id}`, durable);
+        return info.num_ack_pending + info.num_pending;
+      } finally {
+        await nc.close();
+      }
+    },
     dispose: async () => {
       for (const b of buses) await b.close();
       const admin = await connectEvents({ servers: natsUrl, deadLetter: false, logger: log });
@@ -104,6 +136,7 @@ behaviour(
       seen.push({ payload, meta, context: getContext() });
     }, { durable: "reader" });
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const before = Date.now();
     const ack = await runWithContext(
       { request_id: "req-42", trace_id: traceId, span_id: "00f067aa0ba902b7" },
       () =>
@@ -126,7 +159,11 @@ behaviour(
     assert.equal(meta.source, "test-svc");
     assert.equal(meta.deliveryCount, 1);
     assert.equal(meta.sequence, 1);
-    assert.ok(Math.abs(meta.time.getTime() - Date.now()) < 10_000);
+    assert.ok(
+      meta.time >= before && meta.time <= Date.now(),
+      `ce-time ${meta.time} is the time of the publish, in epoch milliseconds`,
+    );
+    assert.equal(meta.time, Date.parse(meta.headers["ce-time"]!));
     assert.equal(meta.headers["ce-specversion"], "1.0");
     assert.equal(meta.headers["ce-id"], "evt-1");
     assert.equal(meta.headers["ce-type"], f.subject("user.created"));
@@ -163,8 +200,10 @@ behaviour("publish() with a repeated id stores the event once", async (f) => {
   await f.bus.subscribe(f.subject("a"), (p) => void seen.push(p), { durable: "d" });
   await f.bus.publish(f.subject("a"), { n: 2 });
   await waitFor(() => seen.length === 2, 5000, "two deliveries");
-  await sleep(100);
-  assert.deepEqual(seen, [{ n: 1 }, { n: 2 }]);
+  // A duplicate stored after all would be delivered before this sentinel, published last.
+  await f.bus.publish(f.subject("a"), { n: 3 }, { id: "sentinel" });
+  await waitFor(() => seen.length === 3, 5000, "the sentinel");
+  assert.deepEqual(seen, [{ n: 1 }, { n: 2 }, { n: 3 }]);
 });
 
 behaviour(
@@ -204,8 +243,20 @@ behaviour(
     assert.equal(meta.headers["dlq-subject"], f.subject("job"));
     assert.equal(meta.headers["ce-id"], "bad-1");
     assert.equal(meta.headers["tenant"], "t1");
-    await sleep(400);
+    // The dead letter was terminated, not left for redelivery: an event published after it
+    // flows, and the durable holds nothing unacknowledged (checked on the server for NATS).
+    await f.bus.publish(f.subject("job"), { bad: false, n: 6 });
+    await waitFor(() => good.includes(6), 5000, "an event published after the dead letter");
+    if (f.unacknowledged !== undefined) {
+      const count = f.unacknowledged;
+      await waitFor(async () => (await count("worker")) === 0, 5000, "the durable to settle");
+    }
     assert.equal(attempts.length, 3, "no redelivery after the dead letter");
+    assert.equal(
+      f.lines.filter((l) => l["message"] === "Event sent to the dead-letter queue").length,
+      1,
+    );
+    assert.ok(!f.lines.some((l) => l["message"] === "Cannot dead-letter event: will retry"));
     assert.ok(
       f.lines.some((l) =>
         l["message"] === "Event handler failed: will retry" && l["level"] === "warn"
@@ -282,7 +333,8 @@ behaviour(
     });
     await waitFor(() => running === 32, 5000, "32 running handlers");
     const closing = kind === "memory" ? sub.stop() : f.bus.close();
-    await sleep(50);
+    await waitFor(() => !sub.active, 5000, "the subscription to stop fetching");
+    assert.equal(processed.length, 0, "close() is waiting for the running handlers");
     release();
     await closing;
     assert.equal(processed.length, 32, "every running handler finished before close() resolved");
@@ -294,9 +346,11 @@ behaviour(
       concurrency: 8,
     });
     await waitFor(() => again.length === 48, 10_000, "the other 48 events");
-    await sleep(200);
-    assert.equal(again.length, 48);
-    const all = [...processed, ...again].sort((a, b) => a - b);
+    // Anything more the durable held would come before this sentinel, published last.
+    await next.publish(f.subject("work"), { n: 80 });
+    await waitFor(() => again.includes(80), 10_000, "the sentinel");
+    assert.equal(again.length, 49);
+    const all = [...processed, ...again.filter((n) => n !== 80)].sort((a, b) => a - b);
     assert.deepEqual(all, events.map((_, n) => n), "nothing lost, nothing processed twice");
   },
 );
@@ -443,24 +497,49 @@ behaviour("deliverPolicy new skips what the stream held before", async (f) => {
   });
   await f.bus.publish(f.subject("n"), { old: false });
   await waitFor(() => seen.length === 1, 5000, "the new event");
-  await sleep(100);
-  assert.deepEqual(seen, [{ old: false }]);
+  await f.bus.publish(f.subject("n"), { sentinel: true });
+  await waitFor(() => seen.length === 2, 5000, "the sentinel");
+  assert.deepEqual(seen, [{ old: false }, { sentinel: true }]);
 });
 
 behaviour("a closed bus rejects publish and subscribe with bus_closed", async (f) => {
   await f.bus.close();
   await f.bus.close();
   assert.equal(f.bus.closed, true);
-  await assert.rejects(
-    f.bus.publish(f.subject("c"), {}),
-    (error: unknown) => error instanceof EventError && error.code === "bus_closed",
-  );
-  await assert.rejects(
-    f.bus.subscribe(f.subject("c"), () => {}, { durable: "d" }),
-    (error: unknown) => error instanceof EventError && error.code === "bus_closed",
-  );
-  assert.ok(!(new EventError("x", { code: "bus_closed" }) instanceof AppError));
+  const closed = (error: unknown): boolean =>
+    error instanceof EventError && error instanceof AppError && error.code === "bus_closed" &&
+    error.status === 503;
+  await assert.rejects(f.bus.publish(f.subject("c"), {}), closed);
+  await assert.rejects(f.bus.subscribe(f.subject("c"), () => {}, { durable: "d" }), closed);
 });
+
+behaviour(
+  "[Symbol.asyncDispose]() closes the bus as close() does, after the running handler finished",
+  async (f) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    let finished = false;
+    await f.bus.subscribe(f.subject("dispose"), async () => {
+      started = true;
+      await gate;
+      finished = true;
+    }, { durable: "disposer" });
+    await f.bus.publish(f.subject("dispose"), {});
+    await waitFor(() => started, 5000, "the handler to start");
+    const disposing = f.bus[Symbol.asyncDispose]();
+    assert.equal(f.bus.closed, true);
+    assert.equal(finished, false);
+    release();
+    await disposing;
+    assert.equal(finished, true, "the running handler finished before dispose resolved");
+    await assert.rejects(
+      f.bus.publish(f.subject("dispose"), {}),
+      (error: unknown) => error instanceof EventError && error.code === "bus_closed",
+    );
+    await f.bus[Symbol.asyncDispose](); // a second dispose, like a second close, resolves
+  },
+);
 
 /** Asserts `error` is an {@linkcode EventError} with `code`, from a publish. */
 function publishError(code: string) {
@@ -621,8 +700,7 @@ function plainLogger(lines: Record<string, unknown>[]): EventLogger {
     debug: write("debug"),
     info: write("info"),
     warn: write("warn"),
-    error: (message, error, fields) =>
-      void lines.push({ level: "error", message, error: String(error), ...fields }),
+    error: write("error"),
   };
 }
 

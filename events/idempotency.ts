@@ -54,8 +54,8 @@ export interface IdempotencyStore {
 export interface MemoryIdempotencyStoreOptions {
   /** Most keys kept; the oldest are forgotten first. @default {100000} */
   readonly maxKeys?: number | undefined;
-  /** Milliseconds since the epoch. @default {Date.now} */
-  readonly clock?: (() => number) | undefined;
+  /** The clock keys expire on: epoch milliseconds, like `Date.now`. @default {Date.now} */
+  readonly now?: (() => number) | undefined;
 }
 
 /**
@@ -85,10 +85,10 @@ export interface MemoryIdempotencyStore extends IdempotencyStore {
  * oldest are forgotten. It lives and dies with the process, so it deduplicates redeliveries to
  * this process only; use a shared store (a database table, Redis) across replicas.
  *
- * @param options Capacity and clock.
+ * @param options Capacity and clock (`now`).
  * @returns A new store.
  * @throws {RangeError} When `maxKeys` is not a positive integer.
- * @throws {TypeError} When `clock` is not a function.
+ * @throws {TypeError} When `now` is not a function.
  *
  * @example
  * ```ts
@@ -96,7 +96,7 @@ export interface MemoryIdempotencyStore extends IdempotencyStore {
  * import assert from "node:assert/strict";
  *
  * let now = 0;
- * const store = createMemoryIdempotencyStore({ clock: () => now });
+ * const store = createMemoryIdempotencyStore({ now: () => now });
  * store.set("user.created:e1", 1000);
  * assert.equal(store.has("user.created:e1"), true);
  * now = 1000;
@@ -112,9 +112,9 @@ export function createMemoryIdempotencyStore(
       "Cannot create idempotency store: maxKeys must be a positive integer",
     );
   }
-  const clock = options.clock ?? Date.now;
+  const clock = options.now ?? Date.now;
   if (typeof clock !== "function") {
-    throw new TypeError("Cannot create idempotency store: clock must be a function");
+    throw new TypeError("Cannot create idempotency store: now must be a function");
   }
   const expiries = new Map<string, number>();
   return {

@@ -4,7 +4,7 @@ import { createMemoryIdempotencyStore } from "./idempotency.ts";
 
 test("createMemoryIdempotencyStore() remembers keys until their ttl ends", () => {
   let now = 1000;
-  const store = createMemoryIdempotencyStore({ clock: () => now });
+  const store = createMemoryIdempotencyStore({ now: () => now });
   assert.equal(store.has("a"), false);
   store.set("a", 50);
   assert.equal(store.has("a"), true);
@@ -31,7 +31,7 @@ test("createMemoryIdempotencyStore() rejects invalid options", () => {
   assert.throws(() => createMemoryIdempotencyStore({ maxKeys: 0 }), RangeError);
   assert.throws(() => createMemoryIdempotencyStore({ maxKeys: 1.5 }), RangeError);
   assert.throws(
-    () => createMemoryIdempotencyStore({ clock: 5 as unknown as () => number }),
-    TypeError,
+    () => createMemoryIdempotencyStore({ now: 5 as unknown as () => number }),
+    /now must be a function/,
   );
 });

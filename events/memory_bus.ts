@@ -12,7 +12,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "./event_bus.ts";
-import { createMemoryIdempotencyStore } from "./idempotency.ts";
+import { createMemoryIdempotencyStore, type MemoryIdempotencyStore } from "./idempotency.ts";
 import {
   checkInt,
   checkMillis,
@@ -45,8 +45,11 @@ import { publishAll } from "./_publish_many.ts";
 export interface MemoryBusOptions extends EventBusOptions {
   /** Largest event (headers and body) in bytes, like a server's `max_payload`. @default {1048576} */
   readonly maxPayload?: number | undefined;
-  /** Milliseconds since the epoch, for duplicate windows and maxAge. @default {Date.now} */
-  readonly clock?: (() => number) | undefined;
+  /**
+   * The clock of duplicate windows, `maxAge` and the bus's own idempotency store: epoch
+   * milliseconds, like `Date.now`. @default {Date.now}
+   */
+  readonly now?: (() => number) | undefined;
 }
 
 interface StoredEvent {
@@ -311,11 +314,11 @@ class MemorySubscription<T> implements Subscription {
 class MemoryBus implements EventBus {
   readonly #options: ResolvedBusOptions;
   readonly #maxPayload: number;
-  readonly #clock: () => number;
+  readonly #now: () => number;
   readonly #streams: MemoryStream[];
   readonly #consumers = new Map<string, MemoryConsumer>();
   readonly #subscriptions = new Set<MemorySubscription<unknown>>();
-  readonly #store = createMemoryIdempotencyStore();
+  readonly #store: MemoryIdempotencyStore;
   #closing: Promise<void> | undefined;
 
   constructor(options: MemoryBusOptions) {
@@ -328,9 +331,10 @@ class MemoryBus implements EventBus {
       1,
       2 ** 31 - 1,
     );
-    const clock = options.clock ?? Date.now;
-    if (typeof clock !== "function") throw new TypeError(`${action}: clock must be a function`);
-    this.#clock = clock;
+    const clock = options.now ?? Date.now;
+    if (typeof clock !== "function") throw new TypeError(`${action}: now must be a function`);
+    this.#now = clock;
+    this.#store = createMemoryIdempotencyStore({ now: clock });
     const configured = this.#options.streams;
     const userStreams = configured.filter((s) => s.name !== this.#options.deadLetter?.stream);
     this.#streams = configured.map((s) => new MemoryStream(s));
@@ -359,7 +363,7 @@ class MemoryBus implements EventBus {
         subject,
       });
     }
-    const ack = stream.store(subject, id, body, headers, this.#clock());
+    const ack = stream.store(subject, id, body, headers, this.#now());
     if (!ack.duplicate) {
       for (const consumer of this.#consumers.values()) {
         if (consumer.stream === stream) consumer.schedule();
@@ -482,6 +486,10 @@ class MemoryBus implements EventBus {
     return subscription;
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(options: CloseOptions = {}): Promise<void> {
     try {
       checkMillis(options.timeout ?? 0, "timeout", "Cannot close event bus");
@@ -506,7 +514,7 @@ class MemoryBus implements EventBus {
  * subscription's backoff or after `ackWait`, and dead-lettered after `maxDeliver`. For unit tests and for running without NATS;
  * it keeps nothing across restarts.
  *
- * @param options Source, streams, dead-letter queue, logger, limits.
+ * @param options Source, streams, dead-letter queue, logger, limits, clock (`now`).
  * @returns A new bus.
  * @throws {TypeError} When an option has the wrong type.
  * @throws {RangeError} When a number is out of range.

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { createMemoryBus } from "./memory_bus.ts";
 import { EventError } from "./errors.ts";
 import type { EventMeta } from "./event_bus.ts";
-import { captureLogger, sleep, waitFor } from "./_testing.ts";
+import { captureLogger, waitFor } from "@plinth/testing";
 
 test("createMemoryBus() redelivers an event not acked within ackWait", async () => {
-  const { logger } = captureLogger();
+  const logger = captureLogger();
   const bus = createMemoryBus({ logger });
   const counts: number[] = [];
   let release!: () => void;
@@ -23,7 +23,7 @@ test("createMemoryBus() redelivers an event not acked within ackWait", async () 
 });
 
 test("createMemoryBus() dead-letters an event redelivered beyond maxDeliver without running it", async () => {
-  const { logger } = captureLogger();
+  const logger = captureLogger();
   const bus = createMemoryBus({ logger });
   const dead: EventMeta[] = [];
   let calls = 0;
@@ -41,40 +41,69 @@ test("createMemoryBus() dead-letters an event redelivered beyond maxDeliver with
 });
 
 test("createMemoryBus() without a dead-letter queue drops a failed event with an error log", async () => {
-  const { logger, lines } = captureLogger();
+  const logger = captureLogger();
+  const lines = logger.lines;
   const bus = createMemoryBus({ logger, deadLetter: false });
   await bus.subscribe("x.y", () => {
     throw new Error("no");
   }, { durable: "d", maxDeliver: 1 });
   await bus.publish("x.y", {});
   await waitFor(
-    () => lines.some((l) => String(l["message"]).startsWith("Event dropped")),
+    () => lines.some((l) => String(l.message).startsWith("Event dropped")),
     2000,
     "the drop",
   );
   await bus.close();
 });
 
-test("createMemoryBus() dead-letters a body that is not JSON", async () => {
-  const { logger, lines } = captureLogger();
+test("createMemoryBus() logs a dead letter to a (message, fields) logger with the error as err", async () => {
+  const errors: { message: string; fields: Readonly<Record<string, unknown>> | undefined }[] = [];
+  const noop = (): void => {};
+  const logger = {
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: (message: string, fields?: Readonly<Record<string, unknown>>): void =>
+      void errors.push({ message, fields }),
+  };
   const bus = createMemoryBus({ logger });
-  const dead: EventMeta[] = [];
-  await bus.subscribe("dlq.raw.x", (_p, meta) => void dead.push(meta), { durable: "r" });
-  // A plain JSON string is valid; publish the raw subscriber a payload via a DLQ of a string.
-  await bus.subscribe("raw.x", () => {}, { durable: "d" });
-  await bus.publish("raw.x", "just text");
-  await sleep(20);
-  assert.equal(dead.length, 0);
-  assert.ok(lines.some((l) => l["message"] === "Event handled"));
+  const failure = new Error("quota service down");
+  await bus.subscribe("usage.recorded", () => {
+    throw failure;
+  }, { durable: "quota", maxDeliver: 1 });
+  await bus.publish("usage.recorded", { tokens: 1 });
+  await waitFor(() => errors.length === 1, 2000, "the dead-letter log line");
+  assert.equal(errors[0]!.message, "Event sent to the dead-letter queue");
+  assert.equal(errors[0]!.fields?.["err"], failure);
+  assert.equal(errors[0]!.fields?.["reason"], "handler_failed");
   await bus.close();
 });
 
-test("createMemoryBus() keeps the duplicate window and maxAge on its clock", async () => {
+test("createMemoryBus() delivers a JSON string payload to the handler, not to the dead-letter queue", async () => {
+  const logger = captureLogger();
+  const bus = createMemoryBus({ logger });
+  const dead: unknown[] = [];
+  const handled: unknown[] = [];
+  await bus.subscribe("dlq.raw.x", (payload) => void dead.push(payload), { durable: "r" });
+  await bus.subscribe("raw.x", (payload) => void handled.push(payload), { durable: "d" });
+  await bus.publish("raw.x", "just text");
+  await bus.publish("raw.x", "sentinel");
+  await waitFor(() => handled.includes("sentinel"), 2000, "the sentinel event");
+  assert.deepEqual(handled, ["just text", "sentinel"]);
+  // The dead-letter stream keeps publish order: had the text been dead-lettered, it would come
+  // before this sentinel.
+  await bus.publish("dlq.raw.x", "dlq sentinel");
+  await waitFor(() => dead.includes("dlq sentinel"), 2000, "the dead-letter sentinel");
+  assert.deepEqual(dead, ["dlq sentinel"]);
+  await bus.close();
+});
+
+test("createMemoryBus() keeps the duplicate window and maxAge on its now clock", async () => {
   let now = 1_000_000;
-  const { logger } = captureLogger();
+  const logger = captureLogger();
   const bus = createMemoryBus({
     logger,
-    clock: () => now,
+    now: () => now,
     streams: [{ name: "S", subjects: ["s.>"], duplicateWindow: 1000, maxAge: 5000 }],
   });
   assert.equal((await bus.publish("s.a", 1, { id: "k" })).duplicate, false);
@@ -88,9 +117,9 @@ test("createMemoryBus() keeps the duplicate window and maxAge on its clock", asy
   await bus.publish("s.a", 2, { id: "late" });
   const seen: unknown[] = [];
   await bus.subscribe("s.a", (p) => void seen.push(p), { durable: "d" });
-  await waitFor(() => seen.length === 1, 1000, "the kept event");
-  await sleep(20);
-  assert.deepEqual(seen, [2], "events older than maxAge were dropped");
+  await bus.publish("s.a", 3, { id: "sentinel" });
+  await waitFor(() => seen.includes(3), 1000, "the sentinel published after");
+  assert.deepEqual(seen, [2, 3], "events older than maxAge were dropped");
   await assert.rejects(
     bus.publish("other.a", 1),
     (error: unknown) => error instanceof EventError && error.code === "no_stream",
@@ -98,8 +127,34 @@ test("createMemoryBus() keeps the duplicate window and maxAge on its clock", asy
   await bus.close();
 });
 
+test("createMemoryBus() expires idempotency keys of its default store on its now clock", async () => {
+  let now = 1_000_000;
+  const logger = captureLogger();
+  const lines = logger.lines;
+  const bus = createMemoryBus({ logger, now: () => now });
+  const calls: string[] = [];
+  await bus.subscribe("pay.done", (p: { order: string }) => void calls.push(p.order), {
+    durable: "shipper",
+    idempotencyKey: (p) => p.order,
+    idempotencyTtl: 1000,
+  });
+  await bus.publish("pay.done", { order: "o-1" });
+  await waitFor(() => calls.length === 1, 2000, "the first delivery");
+  await bus.publish("pay.done", { order: "o-1" });
+  await waitFor(
+    () => lines.some((l) => l.message === "Event skipped: already processed"),
+    2000,
+    "the skip within the ttl",
+  );
+  now += 1000;
+  await bus.publish("pay.done", { order: "o-1" });
+  await waitFor(() => calls.length === 2, 2000, "the delivery after the ttl");
+  assert.deepEqual(calls, ["o-1", "o-1"]);
+  await bus.close();
+});
+
 test("createMemoryBus() subscribes to an explicit stream and to wildcard subjects", async () => {
-  const { logger } = captureLogger();
+  const logger = captureLogger();
   const bus = createMemoryBus({ logger, streams: [{ name: "A", subjects: ["a.>"] }] });
   const seen: string[] = [];
   await bus.subscribe("a.>", (_p, m) => void seen.push(m.subject), { durable: "all", stream: "A" });
@@ -116,22 +171,25 @@ test("createMemoryBus() subscribes to an explicit stream and to wildcard subject
 });
 
 test("close() abandons a handler still running after the timeout: it acks nothing", async () => {
-  const { logger, lines } = captureLogger();
+  const logger = captureLogger();
+  const lines = logger.lines;
   const bus = createMemoryBus({ logger });
   let release!: () => void;
   const stuck = new Promise<void>((resolve) => (release = resolve));
+  let started = false;
   let finished = false;
   const sub = await bus.subscribe("long.job", async () => {
+    started = true;
     await stuck;
     finished = true;
   }, { durable: "w", ackWait: 200 });
   await bus.publish("long.job", {});
-  await sleep(10);
+  await waitFor(() => started, 2000, "the handler to start");
   await sub.stop({ timeout: 20 });
-  assert.ok(lines.some((l) => l["message"] === "Subscription stopped with handlers still running"));
+  assert.ok(lines.some((l) => l.message === "Subscription stopped with handlers still running"));
+  assert.equal(finished, false);
   release();
-  await sleep(10);
-  assert.equal(finished, true);
+  await waitFor(() => finished, 2000, "the abandoned handler to finish");
   const again: number[] = [];
   await bus.subscribe("long.job", (_p, m) => void again.push(m.deliveryCount), {
     durable: "w",
@@ -144,7 +202,7 @@ test("close() abandons a handler still running after the timeout: it acks nothin
 
 test("createMemoryBus() validates its options", async () => {
   assert.throws(() => createMemoryBus({ maxPayload: 0 }), RangeError);
-  assert.throws(() => createMemoryBus({ clock: 1 as never }), TypeError);
+  assert.throws(() => createMemoryBus({ now: 1 as never }), /now must be a function/);
   assert.throws(() => createMemoryBus({ closeTimeout: -5 }), RangeError);
   assert.throws(
     () => createMemoryBus({ logger: { debug() {}, info() {} } as never }),
