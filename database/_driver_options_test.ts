@@ -3,13 +3,14 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import postgres from "postgres";
 import { connectDatabase } from "./connect_database.ts";
-import { captureLogger, DATABASE_URL, needServer } from "./_testing.ts";
+import { captureLogger, databaseUrl } from "@plinth/testing";
+import { needPostgres } from "@plinth/testing/postgres";
 
 const quiet = captureLogger;
 
 test("connectDatabase() passes transform (postgres.camel) through to the driver", async (t) => {
-  if (!(await needServer(t))) return;
-  await using db = await connectDatabase(DATABASE_URL, {
+  if (!(await needPostgres(t))) return;
+  await using db = await connectDatabase(databaseUrl, {
     max: 1,
     transform: postgres.camel,
     logger: quiet(),
@@ -21,8 +22,8 @@ test("connectDatabase() passes transform (postgres.camel) through to the driver"
 });
 
 test("connectDatabase() passes custom types and their sql.types helpers through", async (t) => {
-  if (!(await needServer(t))) return;
-  await using db = await connectDatabase(DATABASE_URL, {
+  if (!(await needPostgres(t))) return;
+  await using db = await connectDatabase(databaseUrl, {
     max: 1,
     types: {
       point: {
@@ -46,9 +47,9 @@ test("connectDatabase() passes custom types and their sql.types helpers through"
 });
 
 test("connectDatabase() passes prepare: false through (no named prepared statements, for PgBouncer)", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const count = async (prepare: boolean | undefined): Promise<number> => {
-    await using db = await connectDatabase(DATABASE_URL, {
+    await using db = await connectDatabase(databaseUrl, {
       max: 1,
       logger: quiet(),
       ...(prepare === undefined ? {} : { prepare }),
@@ -62,13 +63,13 @@ test("connectDatabase() passes prepare: false through (no named prepared stateme
 });
 
 test("connectDatabase() passes debug, onnotice, onparameter, onclose and connection through", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const debugged: string[] = [];
   const notices: string[] = [];
   const parameters = new Map<string, unknown>();
   const closed: number[] = [];
   const logger = quiet();
-  const db = await connectDatabase(DATABASE_URL, {
+  const db = await connectDatabase(databaseUrl, {
     max: 1,
     debug: (_connection, query) => void debugged.push(query),
     onnotice: (notice) => void notices.push(String(notice.message)),
@@ -96,8 +97,8 @@ test("connectDatabase() passes debug, onnotice, onparameter, onclose and connect
 });
 
 test("connectDatabase() lets applicationName win over connection.application_name", async (t) => {
-  if (!(await needServer(t))) return;
-  await using db = await connectDatabase(DATABASE_URL, {
+  if (!(await needPostgres(t))) return;
+  await using db = await connectDatabase(databaseUrl, {
     max: 1,
     applicationName: "explicit",
     connection: { application_name: "from_connection" },
@@ -108,12 +109,12 @@ test("connectDatabase() lets applicationName win over connection.application_nam
 });
 
 test("connectDatabase() passes a socket factory and a password function through", async (t) => {
-  if (!(await needServer(t))) return;
-  const url = new URL(DATABASE_URL);
+  if (!(await needPostgres(t))) return;
+  const url = new URL(databaseUrl);
   let sockets = 0;
   let asked = 0;
   const db = await connectDatabase({
-    url: DATABASE_URL,
+    url: databaseUrl,
     max: 2,
     password: () => {
       asked++;
@@ -144,7 +145,7 @@ test("connectDatabase() passes a socket factory and a password function through"
 
 test("connectDatabase() passes a TLS options object as ssl (the plain test server refuses it)", async () => {
   await assert.rejects(
-    connectDatabase(DATABASE_URL, {
+    connectDatabase(databaseUrl, {
       ssl: { rejectUnauthorized: false },
       retry: { retries: 0 },
       connectTimeout: 1_000,
@@ -176,7 +177,7 @@ test("connectDatabase() refuses the driver's names for what plinth owns, naming 
   ];
   for (const [name, value, message] of cases) {
     await assert.rejects(
-      connectDatabase(DATABASE_URL, { [name]: value, logger: quiet() } as never),
+      connectDatabase(databaseUrl, { [name]: value, logger: quiet() } as never),
       (error: unknown) => error instanceof TypeError && message.test(error.message),
       name,
     );

@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { waitFor } from "@plinth/testing";
 import assert from "node:assert/strict";
 import { backoffDelay } from "./_backoff.ts";
 import { Gate } from "./_gate.ts";
@@ -70,7 +71,7 @@ test("Gate hands slots over in order, times waiters out and reports idle", async
   assert.equal(gate.queued, 2);
   gate.release();
   assert.deepEqual(order, ["a"]);
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  await waitFor(() => order.length === 2, 2_000, "the second waiter to time out");
   assert.deepEqual(order, ["a", "b:timeout"]);
   const idle = gate.idle();
   gate.wait(() => order.push("c"), (r) => order.push(`c:${r}`));

@@ -5,7 +5,8 @@ import { AppError, serializeError } from "@plinth/errors";
 import { withRequestId } from "@plinth/logging";
 import { checkHealth, connectDatabase } from "./connect_database.ts";
 import { DatabaseError } from "./database_error.ts";
-import { captureLogger, DATABASE_URL, needServer, uniqueName } from "./_testing.ts";
+import { captureLogger, databaseUrl, sleep, uniqueName, waitFor } from "@plinth/testing";
+import { needPostgres } from "@plinth/testing/postgres";
 
 const quiet = captureLogger;
 
@@ -26,6 +27,10 @@ test("connectDatabase() validates its options when it runs", async () => {
     /option "logger" must have/,
   );
   await assert.rejects(
+    connectDatabase(url, { slowQueryMs: 50 } as never),
+    /option "slowQueryMs" is not known; use "slowQueryThreshold"/,
+  );
+  await assert.rejects(
     connectDatabase(url, { ssl: "maybe" as never }),
     TypeError,
   );
@@ -44,9 +49,9 @@ test("connectDatabase() validates its options when it runs", async () => {
 });
 
 test("connectDatabase() reads DATABASE_URL and answers queries through the typed sql", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const db = await connectDatabase({
-    env: { DATABASE_URL },
+    env: { DATABASE_URL: databaseUrl },
     max: 3,
     logger: quiet(),
   });
@@ -118,8 +123,10 @@ test("connectDatabase() gives up on a peer that accepts and closes, within conne
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+  // Three attempts of at most connectTimeout each, plus backoff, with a generous margin for a
+  // loaded machine: what matters is that it does not wait for the driver's own reconnects.
   const elapsed = performance.now() - started;
-  assert.ok(elapsed < 3 * 400 + 1000, `took ${elapsed} ms`);
+  assert.ok(elapsed < 3 * 400 + 5_000, `took ${elapsed} ms`);
   assert.ok(accepted >= 3, `accepted ${accepted}`);
   assert.equal(
     logger.lines.filter((l) => l.message.includes("retrying")).length,
@@ -152,8 +159,8 @@ test("connectDatabase() gives up on a peer that accepts and never answers", asyn
 });
 
 test("Database serves 100 concurrent queries with max 25 from a prewarmed pool", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, { max: 25, logger: quiet() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 25, logger: quiet() });
   try {
     assert.equal(db.stats().open, 25, "prewarm opened every connection");
     const started = performance.now();
@@ -177,15 +184,14 @@ test("Database serves 100 concurrent queries with max 25 from a prewarmed pool",
     console.log(
       `100 queries (5 ms each) with max 25, prewarmed: ${elapsed.toFixed(1)} ms`,
     );
-    assert.ok(elapsed < 2000, `took ${elapsed} ms`);
   } finally {
     await db.close();
   }
 });
 
 test("Database fails queries waiting longer than queueTimeout with a 503 and shows the queue", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, {
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, {
     max: 2,
     queueTimeout: 200,
     logger: quiet(),
@@ -197,7 +203,7 @@ test("Database fails queries waiting longer than queueTimeout with a 503 and sho
     ]);
     const waiting = [db.sql`select 1`, db.sql`select 2`, db.sql`select 3`];
     const settled = Promise.allSettled(waiting);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => db.stats().queued === 3);
     const stats = db.stats();
     assert.equal(stats.busy, 2);
     assert.equal(stats.queued, 3);
@@ -221,8 +227,8 @@ test("Database fails queries waiting longer than queueTimeout with a 503 and sho
 });
 
 test("Database transaction() commits, rolls back and holds one connection", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, { max: 2, logger: quiet() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 2, logger: quiet() });
   const table = uniqueName("tx");
   try {
     await db.sql`create table ${db.sql(table)} (n int)`;
@@ -255,11 +261,11 @@ test("Database transaction() commits, rolls back and holds one connection", asyn
 });
 
 test("Database logs slow queries at warn with duration, text and request_id, never values", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const logger = quiet();
-  const db = await connectDatabase(DATABASE_URL, {
+  const db = await connectDatabase(databaseUrl, {
     max: 2,
-    slowQueryMs: 50,
+    slowQueryThreshold: 50,
     logger,
   });
   try {
@@ -285,10 +291,41 @@ test("Database logs slow queries at warn with duration, text and request_id, nev
   }
 });
 
-test("Database sends server notices to the logger, not the console", async (t) => {
-  if (!(await needServer(t))) return;
+test("Database times slow queries and health() with the injected now()", async (t) => {
+  if (!(await needPostgres(t))) return;
   const logger = quiet();
-  const db = await connectDatabase(DATABASE_URL, { max: 1, logger });
+  let clock = 1_700_000_000_000;
+  // Every reading is 700 ms after the one before: any query takes 700 ms by this clock.
+  const now = (): number => (clock += 700);
+  const db = await connectDatabase(databaseUrl, {
+    max: 1,
+    slowQueryThreshold: 500,
+    now,
+    logger,
+  });
+  try {
+    logger.lines.length = 0;
+    await db.sql`select 1 as quick`;
+    const slow = logger.lines.filter((l) => l.message === "Slow query");
+    assert.equal(slow.length, 1);
+    assert.equal(slow[0]?.fields.duration_ms, 700);
+    assert.equal(slow[0]?.fields.query, "select 1 as quick");
+    const report = await db.health();
+    assert.equal(report.ok, true);
+    assert.ok(report.latency_ms >= 700);
+  } finally {
+    await db.close();
+  }
+  await assert.rejects(
+    connectDatabase(databaseUrl, { now: 5 as never }),
+    { name: "TypeError", message: /option "now" must be a function/ },
+  );
+});
+
+test("Database sends server notices to the logger, not the console", async (t) => {
+  if (!(await needPostgres(t))) return;
+  const logger = quiet();
+  const db = await connectDatabase(databaseUrl, { max: 1, logger });
   const original = console.log;
   const consoleLines: unknown[] = [];
   console.log = (...args: unknown[]) => void consoleLines.push(args);
@@ -308,12 +345,12 @@ test("Database sends server notices to the logger, not the console", async (t) =
 });
 
 test("Database close() waits for running queries, refuses new ones and leaves nothing pending", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
   // Queries start when awaited (postgres.js is lazy): execute() starts them now.
   const running = db.sql`select pg_sleep(0.2), 'done' as s`.execute();
   const queued = db.sql`select 'queued' as s`.execute();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => db.stats().busy === 1 && db.stats().queued === 1);
   const closing = db.close({ timeout: 5_000 });
   await assert.rejects(db.sql`select 1`, (error: DatabaseError) => {
     assert.equal(error.code, "database_closed");
@@ -332,17 +369,16 @@ test("Database close() waits for running queries, refuses new ones and leaves no
 });
 
 test("Database close() terminates queries still running after its timeout", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const logger = quiet();
-  const db = await connectDatabase(DATABASE_URL, { max: 1, logger });
+  const db = await connectDatabase(databaseUrl, { max: 1, logger });
   const running = db.sql`select pg_sleep(5)`;
   const queued = db.sql`select 1`;
   const results = Promise.allSettled([running, queued]);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const started = performance.now();
+  await until(() => db.stats().busy === 1 && db.stats().queued === 1);
   await db.close({ timeout: 100 });
   const [first, second] = await results;
-  assert.ok(performance.now() - started < 2000);
+  // Rejected, not answered: pg_sleep(5) was terminated, not waited for.
   assert.equal(first?.status, "rejected");
   assert.equal(second?.status, "rejected");
   assert.equal(
@@ -355,8 +391,8 @@ test("Database close() terminates queries still running after its timeout", asyn
 });
 
 test("Database health() reports ok, latency and the pool; checkHealth() is the same", async (t) => {
-  if (!(await needServer(t))) return;
-  await using db = await connectDatabase(DATABASE_URL, {
+  if (!(await needPostgres(t))) return;
+  await using db = await connectDatabase(databaseUrl, {
     max: 3,
     prewarm: 2,
     logger: quiet(),
@@ -364,16 +400,16 @@ test("Database health() reports ok, latency and the pool; checkHealth() is the s
   const report = await db.health();
   assert.equal(report.ok, true);
   assert.equal(report.error, undefined);
-  assert.ok(report.latency_ms >= 0 && report.latency_ms < 2000);
+  assert.ok(report.latency_ms >= 0);
   assert.deepEqual(report.pool, { open: 2, busy: 0, queued: 0 });
   assert.equal((await checkHealth(db)).ok, true);
   await assert.rejects(db.health({ timeout: -1 }), RangeError);
 });
 
 test("Database applies statementTimeout and applicationName to every connection", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const name = uniqueName("app").slice(0, 60);
-  await using db = await connectDatabase(DATABASE_URL, {
+  await using db = await connectDatabase(databaseUrl, {
     max: 2,
     statementTimeout: 100,
     applicationName: name,
@@ -385,8 +421,6 @@ test("Database applies statementTimeout and applicationName to every connection"
   assert.deepEqual({ ...row }, { a: name, s: "100ms" });
   await assert.rejects(db.sql`select pg_sleep(1)`, { code: "57014" });
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Backends of `name` (an application_name) as the server sees them, by state. */
 async function backends(
@@ -400,12 +434,12 @@ async function backends(
 }
 
 test("Database closes idle connections after idleTimeout, with Terminate, and reopens on demand", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const name = uniqueName("idle");
   const logger = quiet();
   // The observer first: connecting it can take longer than idleTimeout on a loaded machine.
-  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
-  const db = await connectDatabase(DATABASE_URL, {
+  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
+  const db = await connectDatabase(databaseUrl, {
     max: 3,
     idleTimeout: 200,
     applicationName: name,
@@ -426,8 +460,11 @@ test("Database closes idle connections after idleTimeout, with Terminate, and re
     while (db.stats().open > 0 && performance.now() < deadline) await sleep(20);
     assert.equal(db.stats().open, 0);
     assert.deepEqual(db.stats(), { open: 0, busy: 0, queued: 0, max: 3 });
-    await sleep(50);
-    assert.deepEqual(await backends(observer, name), [], "the server ended every backend");
+    await waitFor(
+      async () => (await backends(observer, name)).length === 0,
+      5_000,
+      "the server to end every backend",
+    );
     assert.ok(
       logger.lines.some((l) => l.message === "Closed idle database connections"),
     );
@@ -442,9 +479,9 @@ test("Database closes idle connections after idleTimeout, with Terminate, and re
 });
 
 test("Database never closes a connection held by a transaction, a reserved connection or a cursor", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const name = uniqueName("idlehold");
-  const db = await connectDatabase(DATABASE_URL, {
+  const db = await connectDatabase(databaseUrl, {
     max: 3,
     idleTimeout: 100,
     applicationName: name,
@@ -488,26 +525,30 @@ test("Database never closes a connection held by a transaction, a reserved conne
 });
 
 test("Database keeps the connection of sql.listen() open while the pool closes idle ones", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const name = uniqueName("idlelisten");
   const channel = uniqueName("chan");
-  const db = await connectDatabase(DATABASE_URL, {
+  const db = await connectDatabase(databaseUrl, {
     max: 2,
     idleTimeout: 100,
     applicationName: name,
     logger: quiet(),
   });
-  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
   try {
     const received: string[] = [];
     await db.sql.listen(channel, (payload) => void received.push(payload));
-    await sleep(500);
+    // The pool's other connection closes after its idle timeout; the listening one stays.
+    await waitFor(
+      async () => (await backends(observer, name)).length === 1,
+      5_000,
+      "only the listening connection to be left",
+    );
     const left = await backends(observer, name);
     assert.equal(left.length, 1, "only the listening connection is left");
     assert.match(left[0]?.query ?? "", /^listen /i);
     await db.sql.notify(channel, "after idle");
-    const deadline = performance.now() + 2_000;
-    while (received.length === 0 && performance.now() < deadline) await sleep(20);
+    await waitFor(() => received.length > 0, 5_000, "the notification");
     assert.deepEqual(received, ["after idle"]);
   } finally {
     await db.close();
@@ -517,7 +558,7 @@ test("Database keeps the connection of sql.listen() open while the pool closes i
 
 test("connectDatabase() refuses an unknown sslmode in the URL, naming the parameter, instead of connecting in plaintext", async () => {
   for (const mode of ["verify_full", "Require", "REQUIRE", "required", "true", "no-verify", ""]) {
-    const url = `${DATABASE_URL}?sslmode=${encodeURIComponent(mode)}`;
+    const url = `${databaseUrl}?sslmode=${encodeURIComponent(mode)}`;
     const error = await connectDatabase(url, {
       retry: { retries: 0 },
       connectTimeout: 1_000,
@@ -538,8 +579,8 @@ test("connectDatabase() refuses an unknown sslmode in the URL, naming the parame
 });
 
 test("connectDatabase() accepts libpq's sslmode values; disable connects in plaintext", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(`${DATABASE_URL}?sslmode=disable`, { max: 1, logger: quiet() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(`${databaseUrl}?sslmode=disable`, { max: 1, logger: quiet() });
   try {
     const [row] = await db.sql`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
     assert.equal(row?.ssl, false);
@@ -549,7 +590,7 @@ test("connectDatabase() accepts libpq's sslmode values; disable connects in plai
   for (const mode of ["require", "verify-ca", "verify-full"]) {
     // The shared server has no TLS: each of these must fail to connect, never fall back.
     await assert.rejects(
-      connectDatabase(`${DATABASE_URL}?sslmode=${mode}`, {
+      connectDatabase(`${databaseUrl}?sslmode=${mode}`, {
         retry: { retries: 0 },
         connectTimeout: 1_000,
         logger: quiet(),
@@ -620,15 +661,13 @@ test("connectDatabase() never carries a malformed URL's text (its password) in t
 });
 
 /** Waits until `condition()` holds, for at most `ms`. */
-async function until(condition: () => boolean, ms = 2_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!condition() && performance.now() < deadline) await sleep(5);
-  assert.ok(condition(), `condition not met within ${ms} ms`);
+function until(condition: () => boolean, ms = 2_000): Promise<void> {
+  return waitFor(condition, ms, "the condition");
 }
 
 test("query.cancel() on a query waiting for a connection frees its place: the pool keeps working (max: 1)", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, { max: 1, queueTimeout: 1_000, logger: quiet() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 1, queueTimeout: 1_000, logger: quiet() });
   try {
     for (let round = 0; round < 3; round++) {
       const long = db.sql`select pg_sleep(0.1)`.execute();
@@ -663,9 +702,9 @@ test("query.cancel() on a query waiting for a connection frees its place: the po
 });
 
 test("sql.notify() sends at once, as postgres.js does: a notify nobody awaits reaches the listener", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const channel = uniqueName("eager");
-  const db = await connectDatabase(DATABASE_URL, { max: 2, logger: quiet() });
+  const db = await connectDatabase(databaseUrl, { max: 2, logger: quiet() });
   try {
     const received: string[] = [];
     await db.sql.listen(channel, (payload) => void received.push(payload));
@@ -678,8 +717,8 @@ test("sql.notify() sends at once, as postgres.js does: a notify nobody awaits re
 });
 
 test("Database keeps the caller's file in the stack of a failed query, as raw postgres.js does", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
   try {
     const error = await db.sql`select 1/0 as boom`.then(
       () => assert.fail("divided by zero"),
@@ -693,10 +732,10 @@ test("Database keeps the caller's file in the stack of a failed query, as raw po
 });
 
 test("Database end({ timeout: 0 }) and close({ timeout: 0 }) reject a query issued just before", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   for (const how of ["end", "close"] as const) {
     for (let i = 0; i < 5; i++) {
-      const db = await connectDatabase(DATABASE_URL, { max: 2, logger: quiet() });
+      const db = await connectDatabase(databaseUrl, { max: 2, logger: quiet() });
       const quick = db.sql`select 1 as n`.execute();
       const slow = db.sql`select pg_sleep(0.2)`.execute();
       const queued = db.sql`select 3 as n`.execute();
@@ -711,11 +750,11 @@ test("Database end({ timeout: 0 }) and close({ timeout: 0 }) reject a query issu
 });
 
 test("Database sql.options and sql.parameters follow the driver's pool when it is replaced", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const name = uniqueName("replaced");
-  const observer = await connectDatabase(DATABASE_URL, { max: 1, logger: quiet() });
+  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
   // connectTimeout bounds how long close() waits for the replaced pool (on Bun, its whole bound).
-  const db = await connectDatabase(DATABASE_URL, {
+  const db = await connectDatabase(databaseUrl, {
     max: 1,
     applicationName: name,
     connectTimeout: 1_000,
@@ -745,4 +784,65 @@ test("Database sql.options and sql.parameters follow the driver's pool when it i
     await db.close();
     await observer.close();
   }
+});
+
+/** Terminates the backend of `db`'s running query (found by `applicationName`) and waits for the recycle. */
+async function forceRecycle(
+  observer: Awaited<ReturnType<typeof connectDatabase>>,
+  db: Awaited<ReturnType<typeof connectDatabase>>,
+  name: string,
+): Promise<void> {
+  const before = db.sql.options;
+  const running = db.sql`select pg_sleep(5)`.execute();
+  await until(() => db.stats().busy === 1);
+  let pids: number[] = [];
+  const deadline = performance.now() + 2_000;
+  while (pids.length === 0 && performance.now() < deadline) {
+    pids = (await observer.sql`select pid from pg_stat_activity
+      where application_name = ${name} and state = 'active' and query like '%pg_sleep(5)%'`)
+      .map((r) => r.pid as number);
+  }
+  assert.ok(pids.length > 0, "the running query's backend was not found");
+  await observer.sql`select pg_terminate_backend(${pids[0] ?? 0}::int)`;
+  await running.then(() => assert.fail("the terminated query resolved"), () => {});
+  await until(() => db.sql.options !== before, 5_000);
+}
+
+test("Database sql.listen() after a recycle listens on the current driver and receives a notify", async (t) => {
+  if (!(await needPostgres(t))) return;
+  const name = uniqueName("listen_recycle");
+  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
+  const db = await connectDatabase(databaseUrl, {
+    max: 2,
+    applicationName: name,
+    connectTimeout: 1_000,
+    logger: quiet(),
+  });
+  try {
+    const first = db.sql.listen;
+    await forceRecycle(observer, db, name);
+    assert.notEqual(db.sql.listen, first, "sql.listen is still the retired driver's");
+    const received: string[] = [];
+    const channel = uniqueName("chan");
+    const listening = await db.sql.listen(channel, (payload) => received.push(payload));
+    await observer.sql.notify(channel, "after-recycle");
+    await until(() => received.length > 0, 5_000);
+    assert.deepEqual(received, ["after-recycle"]);
+    await listening.unlisten();
+  } finally {
+    await db.close();
+    await observer.close();
+  }
+});
+
+test("Database sql.close() runs plinth's close: later queries fail with database_closed", async (t) => {
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
+  const running = db.sql`select 1 as n`.execute();
+  // Untyped in postgres.js, but there: it closes the connections.
+  await (db.sql as unknown as { close(): Promise<void> }).close();
+  const [row] = await running;
+  assert.equal(row?.n, 1);
+  await assert.rejects(db.sql`select 1`, { code: "database_closed", status: 503 });
+  assert.equal(db.stats().open, 0);
 });

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectDatabase } from "./connect_database.ts";
 import { migrationStatus, runMigrations } from "./migrations.ts";
-import { toAppError } from "./to_app_error.ts";
-import { captureLogger, uniqueName } from "./_testing.ts";
+import { fromPostgresError } from "./from_postgres_error.ts";
+import { captureLogger, uniqueName } from "@plinth/testing";
 
 // Kept across runs (gitignored) so only the first run pays PGlite's initialisation.
 const dataDir = fileURLToPath(
@@ -65,7 +65,7 @@ test(
       );
       const duplicate = await db.sql`insert into ${db.sql(name)} values ('a@example.com')`.then(
         () => assert.fail("inserted a duplicate"),
-        toAppError,
+        fromPostgresError,
       );
       assert.equal(duplicate.status, 409);
       assert.equal((await db.health()).ok, true);

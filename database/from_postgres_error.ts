@@ -1,13 +1,6 @@
-import {
-  type AppError,
-  conflict,
-  errorChain,
-  internalError,
-  isAppError,
-  serviceUnavailable,
-  validationFailed,
-} from "@plinth/errors";
+import { type AppError, errorChain, internalError, isAppError } from "@plinth/errors";
 import { DatabaseError } from "./database_error.ts";
+import { CONNECTION_ERROR_CODES } from "./_connection_codes.ts";
 
 interface PgLike {
   readonly code: string;
@@ -15,23 +8,6 @@ interface PgLike {
   readonly column_name?: string | undefined;
   readonly table_name?: string | undefined;
 }
-
-// Failures to reach or keep a connection, from postgres.js and from Node's sockets.
-const CONNECTION_CODES = new Set([
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
-  "CONNECTION_ENDED",
-  "CONNECT_TIMEOUT",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
 
 // SQLSTATEs that mean "the server cannot serve you now".
 const UNAVAILABLE_STATES = new Set([
@@ -66,12 +42,16 @@ function where(error: PgLike): Record<string, string> {
   return out;
 }
 
-function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
+function unavailable(cause: unknown): DatabaseError {
+  return new DatabaseError("The database is unavailable", { code: "database_unavailable", cause });
+}
+
+function fromSqlState(error: PgLike, original: unknown): DatabaseError | undefined {
   const constraint = error.constraint_name;
   const named = constraint ? ` "${constraint}"` : "";
   switch (error.code) {
     case "23505":
-      return conflict(
+      return new DatabaseError(
         `The row conflicts with an existing one: unique constraint${named}`,
         {
           code: "unique_violation",
@@ -80,7 +60,7 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
         },
       );
     case "23503":
-      return validationFailed(
+      return new DatabaseError(
         `A referenced row does not exist: foreign key${named}`,
         {
           code: "foreign_key_violation",
@@ -89,7 +69,7 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
         },
       );
     case "23502":
-      return validationFailed(
+      return new DatabaseError(
         `A required value is missing: column "${error.column_name ?? "?"}" must not be null`,
         {
           code: "not_null_violation",
@@ -98,7 +78,7 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
         },
       );
     case "23514":
-      return validationFailed(
+      return new DatabaseError(
         `A value breaks a rule: check constraint${named}`,
         {
           code: "check_violation",
@@ -108,10 +88,7 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
       );
   }
   if (UNAVAILABLE_STATES.has(error.code) || error.code.startsWith("08")) {
-    return serviceUnavailable("The database is unavailable", {
-      code: "database_unavailable",
-      cause: original,
-    });
+    return unavailable(original);
   }
   return undefined;
 }
@@ -121,8 +98,10 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
  * problem response: a unique violation is a 409, a foreign-key, not-null or check violation a
  * 422 naming the constraint (never the row's values, which PostgreSQL puts in its `detail`), a
  * lost or refused connection, `too_many_connections`, a shutdown, a statement timeout or a
- * serialization failure a 503, and anything else a 500. The original error is kept as `cause`.
- * An `AppError` (such as the pool's queue-timeout 503) is returned as it is.
+ * serialization failure a 503 (`database_unavailable`): each a {@linkcode DatabaseError}. Anything
+ * else is a 500 (`internal_error`). The original error is kept as `cause`. An `AppError` found
+ * in the error's `cause` chain (such as a `DatabaseError` the pool threw: its queue timeout,
+ * `database_closed`, `connection_lost`) is returned as it is.
  *
  * @param error Anything a query threw.
  * @returns The `AppError` to throw or render.
@@ -130,7 +109,7 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
  *
  * @example
  * ```ts
- * import { connectDatabase, toAppError } from "@plinth/database";
+ * import { connectDatabase, fromPostgresError } from "@plinth/database";
  * import assert from "node:assert/strict";
  *
  * await using db = await connectDatabase(
@@ -142,7 +121,7 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
  * await db.sql`insert into doc_users values (${"ann@example.com"})`;
  * const error = await db.sql`insert into doc_users values (${"ann@example.com"})`.then(
  *   () => assert.fail("inserted a duplicate"),
- *   toAppError,
+ *   fromPostgresError,
  * );
  * assert.equal(error.status, 409);
  * assert.equal(error.code, "unique_violation");
@@ -150,34 +129,17 @@ function fromPostgres(error: PgLike, original: unknown): AppError | undefined {
  * assert.ok(!error.message.includes("ann@example.com"));
  * ```
  */
-export function toAppError(error: unknown): AppError {
+export function fromPostgresError(error: unknown): AppError {
   if (isAppError(error)) return error;
   for (const link of errorChain(error)) {
     if (isAppError(link)) return link;
     if (isSqlState(link)) {
-      const mapped = fromPostgres(link, error);
+      const mapped = fromSqlState(link, error);
       if (mapped !== undefined) return mapped;
       break;
     }
-    if (link instanceof DatabaseError) {
-      if (
-        link.code === "connect_failed" || link.code === "database_closed" ||
-        link.code === "connection_lost"
-      ) {
-        return serviceUnavailable("The database is unavailable", {
-          code: "database_unavailable",
-          cause: error,
-        });
-      }
-      break;
-    }
     const code = codeOf(link);
-    if (code !== undefined && CONNECTION_CODES.has(code)) {
-      return serviceUnavailable("The database is unavailable", {
-        code: "database_unavailable",
-        cause: error,
-      });
-    }
+    if (code !== undefined && CONNECTION_ERROR_CODES.has(code)) return unavailable(error);
   }
   return internalError("A database operation failed", { cause: error });
 }

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type postgres from "postgres";
 import { getLogger } from "@plinth/logging";
-import { connectDatabase, type Database, type DatabaseLogger } from "./connect_database.ts";
+import { connectDatabase } from "./connect_database.ts";
+import type { Database, DatabaseLogger } from "./database.ts";
 import { DatabaseError } from "./database_error.ts";
 import { sleep } from "./_backoff.ts";
 import { countStatements, scanStatements, transactionControl } from "./_sql_scan.ts";
@@ -213,35 +214,33 @@ async function loadMigrations(
   try {
     names = await readdir(dir);
   } catch (cause) {
-    throw new DatabaseError(
-      "migration_invalid",
-      `Cannot ${action}: cannot read directory "${dir}"`,
-      { cause },
-    );
+    throw new DatabaseError(`Cannot ${action}: cannot read directory "${dir}"`, {
+      code: "migration_invalid",
+      cause,
+    });
   }
   const byVersion = new Map<number, LoadedMigration>();
   for (const file of names.filter((name) => name.endsWith(".sql")).sort()) {
     const match = FILE_PATTERN.exec(file);
     if (match === null) {
-      throw new DatabaseError(
-        "migration_invalid",
-        `Cannot ${action}: "${file}" is not named NNNN_name.sql`,
-      );
+      throw new DatabaseError(`Cannot ${action}: "${file}" is not named NNNN_name.sql`, {
+        code: "migration_invalid",
+      });
     }
     const version = Number(match[1]);
     const other = byVersion.get(version);
     if (other !== undefined) {
       throw new DatabaseError(
-        "migration_invalid",
         `Cannot ${action}: "${file}" has the same version as "${other.file}"`,
+        { code: "migration_invalid" },
       );
     }
     const sql = await readFile(join(dir, file), "utf8");
     const transaction = !NO_TRANSACTION.test(sql.trimStart());
     if (!transaction && countStatements(sql) !== 1) {
       throw new DatabaseError(
-        "migration_invalid",
         `Cannot ${action}: "${file}" is marked plinth:no-transaction and must hold exactly one statement`,
+        { code: "migration_invalid" },
       );
     }
     byVersion.set(version, {
@@ -323,10 +322,10 @@ function refuseTransactionControl(migration: LoadedMigration): void {
     if (command === undefined) continue;
     const where = `"${migration.file}" line ${statement.line}`;
     throw new DatabaseError(
-      "migration_invalid",
       migration.transaction
         ? `Cannot run migrations: ${where}: ${command} ends the transaction each migration runs in; split the file into several migrations, and put a statement that must run outside a transaction alone in a file whose first line is "-- plinth:no-transaction"`
         : `Cannot run migrations: ${where}: ${command} is not allowed in a plinth:no-transaction file, which runs outside any transaction and must not begin or end one`,
+      { code: "migration_invalid" },
     );
   }
 }
@@ -366,10 +365,10 @@ async function takeLock(
     const waited = performance.now() - started;
     if (waited >= options.lockTimeout) {
       throw new DatabaseError(
-        "migration_lock_timeout",
         `Cannot run migrations: another runner held the lock on ${options.table} for ${
           Math.round(waited)
         } ms`,
+        { code: "migration_lock_timeout" },
       );
     }
     if (!logged) {
@@ -409,11 +408,10 @@ async function apply(
   } catch (cause) {
     if (migration.transaction) await sql.unsafe("rollback").catch(() => {});
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new DatabaseError(
-      "migration_failed",
-      `Cannot apply migration "${migration.file}": ${reason}`,
-      { cause },
-    );
+    throw new DatabaseError(`Cannot apply migration "${migration.file}": ${reason}`, {
+      code: "migration_failed",
+      cause,
+    });
   }
 }
 
@@ -558,16 +556,16 @@ export async function runMigrations(
         const { pending, changed, outOfOrder } = compare(files, history);
         if (changed.length > 0) {
           throw new DatabaseError(
-            "migration_checksum",
             `Cannot run migrations: "${changed[0]}" was changed after it was applied`,
+            { code: "migration_checksum" },
           );
         }
         if (outOfOrder.length > 0) {
           throw new DatabaseError(
-            "migration_order",
             `Cannot run migrations: "${
               outOfOrder[0]
             }" is numbered below the last applied migration`,
+            { code: "migration_order" },
           );
         }
         // Every pending file is checked before the first one runs.

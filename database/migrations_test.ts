@@ -6,17 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { connectDatabase, type Database } from "./connect_database.ts";
+import { connectDatabase } from "./connect_database.ts";
+import type { Database } from "./database.ts";
 import type { DatabaseError } from "./database_error.ts";
 import { migrationStatus, runMigrations } from "./migrations.ts";
-import {
-  captureLogger,
-  DATABASE_URL,
-  needServer,
-  nodeMajor,
-  runtime,
-  uniqueName,
-} from "./_testing.ts";
+import { captureLogger, databaseUrl, nodeMajor, runtime, uniqueName } from "@plinth/testing";
+import { needPostgres } from "@plinth/testing/postgres";
 
 function migrationDir(
   files: Record<string, string>,
@@ -34,7 +29,7 @@ function migrationDir(
 async function withDb(
   fn: (db: Database, schema: string) => Promise<void>,
 ): Promise<void> {
-  const db = await connectDatabase(DATABASE_URL, {
+  const db = await connectDatabase(databaseUrl, {
     max: 2,
     prewarm: false,
     logger: captureLogger(),
@@ -49,7 +44,7 @@ async function withDb(
 }
 
 test("runMigrations() applies files in order, each with its history row, once", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   await withDb(async (db, schema) => {
     using m = migrationDir({
       "0001_schema.sql": `create schema ${schema};`,
@@ -95,7 +90,7 @@ test("runMigrations() applies files in order, each with its history row, once", 
 });
 
 test("runMigrations() refuses a changed applied file and a new file numbered below the last", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   await withDb(async (db, schema) => {
     const table = `${schema}.history`;
     using m = migrationDir({ "0001_schema.sql": `create schema ${schema};` });
@@ -147,7 +142,7 @@ test("runMigrations() refuses a changed applied file and a new file numbered bel
 });
 
 test("runMigrations() keeps nothing of a failing migration: no history row, no partial schema", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   await withDb(async (db, schema) => {
     await db.sql.unsafe(`create schema ${schema}`);
     using m = migrationDir({
@@ -167,7 +162,7 @@ test("runMigrations() keeps nothing of a failing migration: no history row, no p
     assert.deepEqual(rows.map((r) => r.version), [1]);
     const [b] = await db.sql`select to_regclass(${`${schema}.b`}) as b`;
     assert.equal(b?.b, null);
-    const status = await migrationStatus(DATABASE_URL, options);
+    const status = await migrationStatus(databaseUrl, options);
     assert.deepEqual(status.pending.map((p) => p.version), [2]);
   });
 });
@@ -213,7 +208,7 @@ test("runMigrations() rejects misnamed, duplicate and multi-statement no-transac
 });
 
 test("runMigrations() polls the advisory lock and times out while another runner holds it", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   await withDb(async (db, schema) => {
     using m = migrationDir({ "0001_x.sql": "select 1;" });
     const table = `${schema}_h`;
@@ -221,7 +216,7 @@ test("runMigrations() polls the advisory lock and times out while another runner
     // advisory lock this test holds, so it holds the migration lock for as long as the test needs.
     const gate = Math.floor(Math.random() * 2 ** 30);
     writeFileSync(join(m.dir, "0002_wait.sql"), `select pg_advisory_xact_lock(7, ${gate});`);
-    const holder = await connectDatabase(DATABASE_URL, { max: 1, logger: captureLogger() });
+    const holder = await connectDatabase(databaseUrl, { max: 1, logger: captureLogger() });
     const held = await holder.sql.reserve();
     await held`select pg_advisory_lock(7, ${gate})`;
     const logger = captureLogger();
@@ -236,7 +231,7 @@ test("runMigrations() polls the advisory lock and times out while another runner
         if (n?.n === 1) break;
       }
     }
-    const other = await connectDatabase(DATABASE_URL, {
+    const other = await connectDatabase(databaseUrl, {
       max: 1,
       logger: captureLogger(),
     });
@@ -320,7 +315,7 @@ test(
     timeout: 60_000,
   },
   async (t) => {
-    if (!(await needServer(t))) return;
+    if (!(await needPostgres(t))) return;
     await withDb(async (db, schema) => {
       using m = migrationDir({
         "0001_schema.sql": `create schema ${schema};`,
@@ -330,8 +325,8 @@ test(
       try {
         const startAt = String(Date.now() + 2500);
         const results = await Promise.all([
-          runChild([DATABASE_URL, m.dir, table, startAt]),
-          runChild([DATABASE_URL, m.dir, table, startAt]),
+          runChild([databaseUrl, m.dir, table, startAt]),
+          runChild([databaseUrl, m.dir, table, startAt]),
         ]);
         assert.ok(results.every((r) => r.ok), JSON.stringify(results));
         const applied = results.map((r) => r.applied ?? []).sort((a, b) => a.length - b.length);
@@ -348,7 +343,7 @@ test(
 );
 
 test("runMigrations() refuses transaction control in a pending file before applying any, naming the file and line", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   await withDb(async (db, schema) => {
     await db.sql.unsafe(`create schema ${schema}`);
     const split = [
@@ -413,7 +408,7 @@ test("runMigrations() refuses transaction control in a pending file before apply
 });
 
 test("runMigrations() applies transaction words in comments, strings, function bodies and savepoints", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   await withDb(async (db, schema) => {
     await db.sql.unsafe(`create schema ${schema}`);
     using m = migrationDir({
@@ -455,8 +450,8 @@ test("runMigrations() applies transaction words in comments, strings, function b
 });
 
 test("runMigrations() returns its connection with the session reset: no statement_timeout, role, search_path or temp table leaks into the pool", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, { max: 3, logger: captureLogger() });
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, { max: 3, logger: captureLogger() });
   const schema = uniqueName("mig");
   const role = uniqueName("mig_role");
   // Three transactions at once hold the pool's three connections; each runs the same prepared
@@ -502,7 +497,7 @@ test("runMigrations() returns its connection with the session reset: no statemen
     assert.deepEqual(after, before);
   } finally {
     await db.close();
-    const admin = await connectDatabase(DATABASE_URL, { max: 1, logger: captureLogger() });
+    const admin = await connectDatabase(databaseUrl, { max: 1, logger: captureLogger() });
     await admin.sql.unsafe(`drop schema if exists ${schema} cascade; drop role if exists ${role}`)
       .simple();
     await admin.close();
@@ -510,16 +505,16 @@ test("runMigrations() returns its connection with the session reset: no statemen
 });
 
 test("runMigrations() does not log an 'already exists, skipping' notice when the history table exists", async (t) => {
-  if (!(await needServer(t))) return;
+  if (!(await needPostgres(t))) return;
   const logger = captureLogger();
-  const db = await connectDatabase(DATABASE_URL, { max: 2, prewarm: false, logger });
+  const db = await connectDatabase(databaseUrl, { max: 2, prewarm: false, logger });
   const table = uniqueName("mig_h");
   try {
     using m = migrationDir({ "0001_x.sql": "select 1;" });
     const options = { dir: m.dir, table, logger: captureLogger() };
     assert.equal((await runMigrations(db, options)).applied.length, 1);
     assert.equal((await runMigrations(db, options)).applied.length, 0);
-    assert.equal((await runMigrations(DATABASE_URL, { ...options, logger })).applied.length, 0);
+    assert.equal((await runMigrations(databaseUrl, { ...options, logger })).applied.length, 0);
     assert.deepEqual(logger.lines.filter((l) => l.message === "PostgreSQL notice"), []);
   } finally {
     await db.sql.unsafe(`drop table if exists "${table}"`);

@@ -7,11 +7,11 @@
  *
  * {@linkcode connectDatabase} returns a {@linkcode Database} whose `sql` is the postgres.js
  * tagged template; {@linkcode runMigrations} applies `NNNN_name.sql` files under an advisory
- * lock; {@linkcode toAppError} turns PostgreSQL errors into `@plinth/errors` problems.
+ * lock; {@linkcode fromPostgresError} turns PostgreSQL errors into `@plinth/errors` problems.
  *
  * @example
  * ```ts
- * import { connectDatabase, toAppError } from "@plinth/database";
+ * import { connectDatabase, fromPostgresError } from "@plinth/database";
  * import assert from "node:assert/strict";
  *
  * await using db = await connectDatabase(
@@ -22,7 +22,7 @@
  * await db.sql`insert into mod_example values (${"a@example.com"})`;
  * const duplicate = await db.sql`insert into mod_example values (${"a@example.com"})`.then(
  *   () => assert.fail("inserted a duplicate"),
- *   toAppError,
+ *   fromPostgresError,
  * );
  * assert.equal(duplicate.status, 409);
  * ```
@@ -30,6 +30,7 @@
  * @module
  */
 export * from "./connect_database.ts";
+export * from "./database.ts";
 export * from "./database_error.ts";
-export * from "./to_app_error.ts";
+export * from "./from_postgres_error.ts";
 export * from "./migrations.ts";

@@ -7,9 +7,8 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { connectDatabase } from "./connect_database.ts";
-import { captureLogger, IN_CI, nodeMajor, runtime, ThrowawayPostgres } from "./_testing.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { captureLogger, inCI, nodeMajor, runtime, sleep } from "@plinth/testing";
+import { ThrowawayPostgres } from "@plinth/testing/postgres";
 
 function onlyOn(t: { skip(message?: string): void }, wanted: string): boolean {
   const here = runtime() === "node" ? `node${nodeMajor()}` : runtime();
@@ -21,7 +20,7 @@ function onlyOn(t: { skip(message?: string): void }, wanted: string): boolean {
   }
   if (!ThrowawayPostgres.available()) {
     const message = "PostgreSQL 15 binaries are not installed";
-    if (IN_CI) throw new Error(message);
+    if (inCI) throw new Error(message);
     console.log(`skipped: ${message}`);
     t.skip(message);
     return false;

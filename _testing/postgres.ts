@@ -1,109 +1,22 @@
-// Shared by the tests (not exported from mod.ts): the server URL, skip-or-fail when it is
+/**
+ * A throwaway PostgreSQL cluster for fault tests (a server the test may stop and restart,
+ * never the shared one), and the skip-or-fail check for the shared server.
+ *
+ * @module
+ */
 import process from "node:process";
-// unreachable, unique names, a capturing logger and a throwaway PostgreSQL cluster.
 import { spawn, spawnSync } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DatabaseLogger } from "./connect_database.ts";
+import { databaseUrl, freePort, needServer, type SkipContext } from "./mod.ts";
 
-/** The shared test server. */
-export const DATABASE_URL: string = process.env.DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
-
-/** Whether this is CI, where an unreachable server fails the test. */
-export const IN_CI: boolean = process.env.CI === "true" ||
-  process.env.CI === "1";
-
-/** Which runtime runs the tests. */
-export function runtime(): "deno" | "bun" | "node" {
-  if ("Deno" in globalThis) return "deno";
-  if (process.versions.bun !== undefined) return "bun";
-  return "node";
-}
-
-/** Node's major version (0 on Deno and Bun). */
-export function nodeMajor(): number {
-  return runtime() === "node" ? Number(process.versions.node.split(".")[0]) : 0;
-}
-
-let reachable: Promise<boolean> | undefined;
-
-/** Whether a TCP connection to the shared server's port succeeds. */
-export function serverReachable(): Promise<boolean> {
-  reachable ??= new Promise((resolve) => {
-    const url = new URL(DATABASE_URL);
-    const socket = connect({
-      host: url.hostname,
-      port: Number(url.port || 5432),
-    });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-  return reachable;
-}
-
-/** Context with skip (node:test's TestContext, structurally). */
-export interface SkipContext {
-  skip(message?: string): void;
-}
-
-/** True when the test should go on; skips (outside CI) or throws (in CI) when the server is down. */
-export async function needServer(t: SkipContext): Promise<boolean> {
-  if (await serverReachable()) return true;
-  const message = `PostgreSQL at ${new URL(DATABASE_URL).host} is not reachable`;
-  if (IN_CI) throw new Error(message);
-  console.log(`skipped: ${message}`);
-  t.skip(message);
-  return false;
-}
-
-/** A name no other test (or runtime) uses at the same time. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${runtime()}_${process.pid}_${Date.now().toString(36)}_${
-    Math.floor(Math.random() * 1e6)
-  }`;
-}
-
-/** A logged line. */
-export interface LogLine {
-  level: string;
-  message: string;
-  fields: Readonly<Record<string, unknown>>;
-}
-
-/** A logger that keeps what it is given. */
-export function captureLogger(): DatabaseLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at =
-    (level: string) => (message: string, fields: Readonly<Record<string, unknown>> = {}) => {
-      lines.push({ level, message, fields });
-    };
-  return {
-    lines,
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-  };
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
+/**
+ * Resolves `true` when the shared PostgreSQL (`DATABASE_URL`) accepts connections; otherwise
+ * fails in CI, or skips the test with a printed reason and resolves `false`.
+ */
+export function needPostgres(t: SkipContext): Promise<boolean> {
+  return needServer(t, "PostgreSQL", databaseUrl, 5432);
 }
 
 const BIN = "/usr/lib/postgresql/15/bin";

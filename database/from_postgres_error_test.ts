@@ -3,12 +3,14 @@ import assert from "node:assert/strict";
 import { internalError } from "@plinth/errors";
 import { connectDatabase } from "./connect_database.ts";
 import { DatabaseError } from "./database_error.ts";
-import { toAppError } from "./to_app_error.ts";
-import { captureLogger, DATABASE_URL, needServer, uniqueName } from "./_testing.ts";
+import { fromPostgresError } from "./from_postgres_error.ts";
+import { CONNECTION_ERROR_CODES, isConnectionError } from "./_connection_codes.ts";
+import { captureLogger, databaseUrl, uniqueName } from "@plinth/testing";
+import { needPostgres } from "@plinth/testing/postgres";
 
-test("toAppError() maps real constraint violations to 409 and 422 naming only the constraint", async (t) => {
-  if (!(await needServer(t))) return;
-  const db = await connectDatabase(DATABASE_URL, {
+test("fromPostgresError() maps real constraint violations to 409 and 422 naming only the constraint", async (t) => {
+  if (!(await needPostgres(t))) return;
+  const db = await connectDatabase(databaseUrl, {
     max: 1,
     logger: captureLogger(),
   });
@@ -21,7 +23,7 @@ test("toAppError() maps real constraint violations to 409 and 422 naming only th
         name text not null, age int constraint ${c}_age check (age >= 0))`,
     ).simple();
     await db.sql`insert into ${db.sql(p)} values (1, ${"secret@example.com"})`;
-    const fail = (q: Promise<unknown>) => q.then(() => assert.fail("no error"), toAppError);
+    const fail = (q: Promise<unknown>) => q.then(() => assert.fail("no error"), fromPostgresError);
     const unique = await fail(
       db.sql`insert into ${db.sql(p)} values (2, ${"secret@example.com"})`,
     );
@@ -69,10 +71,10 @@ test("toAppError() maps real constraint violations to 409 and 422 naming only th
   }
 });
 
-test("toAppError() maps connection failures, shutdowns and too_many_connections to 503", () => {
+test("fromPostgresError() maps connection failures, shutdowns and too_many_connections to 503", () => {
   const pg = (code: string) => Object.assign(new Error("x"), { name: "PostgresError", code });
   for (const code of ["53300", "57P01", "08006", "57014", "40001"]) {
-    assert.equal(toAppError(pg(code)).status, 503, code);
+    assert.equal(fromPostgresError(pg(code)).status, 503, code);
   }
   for (
     const code of [
@@ -83,38 +85,57 @@ test("toAppError() maps connection failures, shutdowns and too_many_connections 
     ]
   ) {
     const error = Object.assign(new Error("connect failed"), { code });
-    const mapped = toAppError(error);
+    const mapped = fromPostgresError(error);
     assert.equal(mapped.status, 503, code);
     assert.equal(mapped.code, "database_unavailable");
     assert.equal(mapped.cause, error);
   }
-  const closed = new DatabaseError("database_closed", "closed");
-  assert.equal(toAppError(closed).status, 503);
+  const closed = new DatabaseError("closed", { code: "database_closed" });
+  assert.equal(fromPostgresError(closed).status, 503);
   assert.equal(
-    toAppError(new DatabaseError("connection_lost", "lost")).status,
+    fromPostgresError(new DatabaseError("lost", { code: "connection_lost" })).status,
     503,
   );
   assert.equal(
-    toAppError(new DatabaseError("migration_failed", "bad")).status,
+    fromPostgresError(new DatabaseError("bad", { code: "migration_failed" })).status,
     500,
   );
   const wrapped = new Error("repository failed", { cause: pg("23505") });
-  assert.equal(toAppError(wrapped).status, 409);
-  assert.equal(toAppError(wrapped).cause, wrapped);
+  assert.equal(fromPostgresError(wrapped).status, 409);
+  assert.equal(fromPostgresError(wrapped).cause, wrapped);
 });
 
-test("toAppError() keeps AppErrors and turns anything else into a 500 with the chain", () => {
+test("fromPostgresError() keeps AppErrors and turns anything else into a 500 with the chain", () => {
   const app = internalError("already mapped");
-  assert.equal(toAppError(app), app);
-  assert.equal(toAppError(new Error("outer", { cause: app })), app);
+  assert.equal(fromPostgresError(app), app);
+  assert.equal(fromPostgresError(new Error("outer", { cause: app })), app);
   const other = new Error("boom");
-  const mapped = toAppError(other);
+  const mapped = fromPostgresError(other);
   assert.equal(mapped.status, 500);
   assert.equal(mapped.cause, other);
-  assert.equal(toAppError("text").status, 500);
-  assert.equal(toAppError(null).status, 500);
+  assert.equal(fromPostgresError("text").status, 500);
+  assert.equal(fromPostgresError(null).status, 500);
   assert.equal(
-    toAppError(Object.assign(new Error("x"), { code: 7 })).status,
+    fromPostgresError(Object.assign(new Error("x"), { code: 7 })).status,
     500,
   );
+});
+
+test("fromPostgresError() and the pool's recycle share one list of connection-error codes", () => {
+  for (const code of ["ENOTFOUND", "CONNECTION_ENDED", "ECONNABORTED", "EAI_AGAIN", "57P01"]) {
+    assert.ok(CONNECTION_ERROR_CODES.has(code), code);
+  }
+  for (const code of CONNECTION_ERROR_CODES) {
+    const error = Object.assign(new Error("lost"), { code });
+    assert.equal(isConnectionError(error), true, code);
+    assert.equal(fromPostgresError(error).status, 503, code);
+  }
+  assert.equal(isConnectionError(Object.assign(new Error("x"), { code: "23505" })), false);
+  assert.equal(isConnectionError(null), false);
+});
+
+test("fromPostgresError() returns the pool's own DatabaseErrors as they are", () => {
+  const closed = new DatabaseError("closed", { code: "database_closed" });
+  assert.equal(fromPostgresError(closed), closed);
+  assert.equal(fromPostgresError(new Error("outer", { cause: closed })), closed);
 });
