@@ -338,6 +338,10 @@ class NatsSubscription<T> implements Subscription {
     return this.#stopping;
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   async #stop(timeout: number): Promise<void> {
     this.#active = false;
     this.#batch?.stop();

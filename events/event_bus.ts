@@ -430,6 +430,8 @@ export interface Subscription {
    * finished. Events not started stay in the durable for the next start. Safe to call twice.
    */
   stop(options?: CloseOptions): Promise<void>;
+  /** Stops the subscription as `stop()` does with its default timeout, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**

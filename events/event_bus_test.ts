@@ -541,6 +541,31 @@ behaviour(
   },
 );
 
+behaviour(
+  "Subscription[Symbol.asyncDispose]() stops it as stop() does, after the running handler finished",
+  async (f) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    let finished = false;
+    const sub = await f.bus.subscribe(f.subject("subdispose"), async () => {
+      started = true;
+      await gate;
+      finished = true;
+    }, { durable: "subdisposer" });
+    await f.bus.publish(f.subject("subdispose"), {});
+    await waitFor(() => started, 5000, "the handler to start");
+    const disposing = sub[Symbol.asyncDispose]();
+    assert.equal(sub.active, false);
+    assert.equal(finished, false);
+    release();
+    await disposing;
+    assert.equal(finished, true, "the running handler finished before dispose resolved");
+    assert.equal(f.bus.closed, false, "disposing a subscription leaves the bus open");
+    await sub[Symbol.asyncDispose](); // a second dispose, like a second stop, resolves
+  },
+);
+
 /** Asserts `error` is an {@linkcode EventError} with `code`, from a publish. */
 function publishError(code: string) {
   return (error: unknown): boolean => {

@@ -293,6 +293,10 @@ class MemorySubscription<T> implements Subscription {
     return this.#stopping;
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   async #stop(timeout: number): Promise<void> {
     this.#active = false;
     const list = this.#consumer.subscriptions;
