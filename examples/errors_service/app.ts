@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { budgetExceeded, conflict, fromZod, notFound, wrap } from "@plinth/errors";
 import { problemBoundary, problemHandler, problemNotFound } from "@plinth/errors/hono";
-import { type Logger } from "@plinth/logging";
+import type { Logger } from "@plinth/logging";
 import { requestId, requestLogger } from "@plinth/logging/hono";
 
 /** An organisation of the demo service. */
