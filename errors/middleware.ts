@@ -1,11 +1,10 @@
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { AppError, type ProblemDetails } from "./app_error.ts";
+import { type AppError, isAppError, type ProblemDetails } from "./app_error.ts";
 import { errorChain, toAppError } from "./chain.ts";
 import { notFound } from "./http_errors.ts";
 import { requestIdOf } from "./problem_response.ts";
 import { serializeError } from "./serialize_error.ts";
-import { genericDetail } from "./_status.ts";
+import { fromHttpException, isHttpExceptionLike } from "./_http_exception.ts";
 import { bodyParseError, maybeBodyParseError } from "./_invalid_json.ts";
 
 /**
@@ -135,24 +134,6 @@ function requestIdFor(c: Context, options: ProblemHandlerOptions): string | unde
   return typeof fromVar === "string" && fromVar !== "" ? fromVar : requestIdOf(c.req.raw);
 }
 
-function fromHttpException(error: HTTPException): AppError {
-  const headers: Record<string, string> = {};
-  error.res?.headers.forEach((value, name) => {
-    if (name !== "content-type" && name !== "content-length") headers[name] = value;
-  });
-  const status = error.status >= 400 && error.status <= 599 ? error.status : 500;
-  return new AppError(error.message, {
-    status,
-    headers,
-    cause: error,
-    // Hono's own middleware (bodyLimit's 413, …) often throws with no message: say something.
-    ...(error.message === "" ? { detail: genericDetail(status) } : {}),
-    ...(status === 401 && headers["www-authenticate"] !== undefined
-      ? { wwwAuthenticate: headers["www-authenticate"] }
-      : {}),
-  });
-}
-
 function render(
   error: AppError,
   c: Context,
@@ -214,7 +195,9 @@ function report(
  *
  * A request body that does not parse as JSON in `await c.req.json()` answers 400 with code
  * `invalid_json` (a SyntaxError from application code stays a 500). An `HTTPException` with no
- * message, such as `bodyLimit()`'s 413, gets a generic detail for its status.
+ * message, such as `bodyLimit()`'s 413, gets a generic detail for its status. `HTTPException` is
+ * recognised by its shape (an `Error` with a 4xx or 5xx `status` and a `getResponse()` method), so
+ * one thrown by another copy of Hono, as a service on a different Hono version has, is mapped too.
  *
  * Hono passes only `Error`s to `onError`; add {@linkcode problemBoundary} so thrown strings,
  * `null` and plain objects are rendered too.
@@ -280,7 +263,12 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandle
     }
     let appError: AppError;
     try {
-      appError = error instanceof HTTPException ? fromHttpException(error) : toAppError(error);
+      // An AppError has a status and getResponse() too: it is checked first.
+      appError = isAppError(error)
+        ? error
+        : isHttpExceptionLike(error)
+        ? fromHttpException(error)
+        : toAppError(error);
     } catch (cannotConvert) {
       appError = toAppError(cannotConvert);
     }
