@@ -1,6 +1,6 @@
-// The outside world of loadConfig(): files through node:fs and the process environment, on
-// Deno, Node and Bun alike. A refused permission is reported as such, naming the path and
-// Deno's flag, never as a file that is missing.
+// The outside world of loadConfig(): files through node:fs and the process environment (read
+// one variable at a time, never listed), on Deno, Node and Bun alike. A refused permission is
+// reported as such, naming the path or variable and Deno's flag, never as something missing.
 import { ConfigError, ConfigParseError } from "./errors.ts";
 
 let nodeFs: Promise<typeof import("node:fs")> | undefined;
@@ -84,24 +84,40 @@ export async function listDirectory(dir: string): Promise<Set<string> | undefine
   }
 }
 
+/** Reads one environment variable by name; never lists the environment. */
+export type ReadEnv = (name: string) => string | undefined;
+
 /**
- * A copy of the process environment (`{}` where there is none): the default of the `env`
- * option, read only when the caller passes no `env`.
+ * A reader of single variables: from `env` when given, else from the process environment one
+ * name at a time (`process.env[name]`, which Deno checks per variable, so `--allow-env=A,B`
+ * suffices), else none (edge runtimes without `process`).
  *
- * @throws {ConfigError} With code `config_env_unreadable` when reading it is refused.
+ * @param env The injected variables, or `undefined` for the process environment.
+ * @param needed Every name config means to read, listed in the permission hint.
+ * @throws {ConfigError} From the reader, with code `config_env_unreadable`, naming the variable
+ * and the `--allow-env` list when Deno refuses it.
  */
-export function processEnv(): Record<string, string | undefined> {
+export function envReader(
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  needed: readonly string[],
+): ReadEnv {
+  if (env !== undefined) return (name) => Object.hasOwn(env, name) ? env[name] : undefined;
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  if (proc?.env === undefined) return {};
-  try {
-    return { ...proc.env };
-  } catch (error) {
-    throw new ConfigError(
-      isDenoPermissionError(error)
-        ? "Cannot read the environment: env permission is missing: run Deno with --allow-env " +
-          "(all of it: config lists every variable), or pass `env`"
-        : "Cannot read the environment: access was denied (pass `env`)",
-      { code: "config_env_unreadable", cause: error },
-    );
-  }
+  const vars = proc?.env;
+  if (vars === undefined) return () => undefined;
+  return (name) => {
+    try {
+      const value: unknown = vars[name];
+      return typeof value === "string" ? value : undefined; // not Object.prototype's members
+    } catch (error) {
+      const names = needed.includes(name) ? needed : [...needed, name];
+      throw new ConfigError(
+        isDenoPermissionError(error)
+          ? `Cannot read environment variable ${name}: env permission is missing: run Deno with ` +
+            `--allow-env=${names.join(",")}, or pass \`env\``
+          : `Cannot read environment variable ${name}: access was denied (pass \`env\`)`,
+        { code: "config_env_unreadable", cause: error },
+      );
+    }
+  };
 }

@@ -6,7 +6,7 @@ import { describeIssue } from "./_issues.ts";
  * configuration cannot serve.
  *
  * - `config_invalid` ({@linkcode ConfigError}): a key is missing or breaks its schema rule.
- * - `config_env_unreadable` ({@linkcode ConfigError}): the process environment cannot be read.
+ * - `config_env_unreadable` ({@linkcode ConfigError}): a variable of the process environment cannot be read.
  * - `config_file_unreadable`, `config_invalid_yaml`, `config_invalid_json`,
  *   `config_invalid_dotenv`, `config_unsafe_key` ({@linkcode ConfigParseError}): see
  *   {@linkcode ConfigParseErrorCode}.
@@ -252,7 +252,7 @@ export interface ConfigErrorOptions {
 /**
  * Configuration that cannot be loaded: thrown by `loadConfig()` with code `config_invalid`
  * when any key is missing or invalid — every problem at once — and with
- * `config_env_unreadable` when the process environment cannot be read. An `AggregateError`
+ * `config_env_unreadable` when a variable of the process environment cannot be read. An `AggregateError`
  * whose `errors` hold one `Error` per problem and whose `issues` list the key, source and rule
  * of each; the message lists them all and never a value. It has `status` 500 and is not an
  * `AppError` (config depends on no other plinth package), so an HTTP error handler renders it

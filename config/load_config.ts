@@ -5,7 +5,7 @@ import { type DotenvWarning, parseDotenvEntries } from "./dotenv.ts";
 import { type FlatEntry, parseConfigFile, toEnvKey } from "./_files.ts";
 import { coerce, fieldKind, isMarkedSecret, shapeOf, UNSAFE_KEYS } from "./_schema.ts";
 import { isSecretName, maskCredentials, maskValue, REDACTED } from "./_mask.ts";
-import { listDirectory, processEnv, readFileFromDisk } from "./_read.ts";
+import { envReader, listDirectory, type ReadEnv, readFileFromDisk } from "./_read.ts";
 import { type WarningSink, warningSink } from "./_warnings.ts";
 
 /**
@@ -137,11 +137,12 @@ export interface LoadConfigOptions {
    * @default {whichever of .env, .env.<environment> and .env.local exist}
    */
   readonly dotenv?: readonly (string | InMemoryFile)[] | false | undefined;
-  /** Only OS variables with this prefix are read, the prefix stripped (`APP_PORT` → `PORT`). @default {""} */
+  /** Each schema key is read from the variable with this prefix (`PORT` from `APP_PORT`). @default {""} */
   readonly envPrefix?: string | undefined;
   /**
    * The environment variables to read (tests, edge runtimes); the process environment is read
-   * only when this is absent. @default {the process environment}
+   * only when this is absent, one variable at a time (never listed, so Deno's
+   * `--allow-env=<names>` is enough). @default {the process environment}
    */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Values that beat every source; keys may be dotted (`database.url`). @default {{}} */
@@ -634,8 +635,10 @@ function checkOptions(options: LoadConfigOptions): void {
  * @throws {ConfigError} Listing every missing or invalid key, its source and the rule broken.
  * @throws {ConfigParseError} When a file is malformed (with `file:line:column`) or unreadable,
  * including a missing read permission on Deno (naming the path and `--allow-read`).
- * @throws {ConfigError} With code `config_env_unreadable` when `env` is absent and the process
- * environment cannot be read (on Deno, without `--allow-env`).
+ * @throws {ConfigError} With code `config_env_unreadable` when `env` is absent and a variable
+ * config reads is refused (on Deno, naming it and the `--allow-env=` list to run with). Only
+ * these are read: each schema key (with `envPrefix`), `APP_ENV` and `NODE_ENV` when
+ * `environment` is not given, and names a `.env` file references with `${NAME}`.
  * @throws {TypeError} When the schema is not a zod object with environment-style keys, or an option is invalid.
  *
  * @example
@@ -682,17 +685,26 @@ export async function loadConfig<S extends z.ZodObject>(
   checkOptions(options);
 
   const sink = warningSink(options.onWarning, options.logger);
-  const state: LoadState = { layers: [], env: options.env };
+  const state: LoadState = { layers: [], readEnv: undefined };
   try {
     return await assemble(schema, shape, options, sink, state);
   } finally {
-    // Default warning lines carry SERVICE_NAME and LOG_LEVEL from the highest layer that has them.
+    // Default warning lines carry SERVICE_NAME and LOG_LEVEL from the highest layer that has them,
+    // else from the environment when it may be read (they only shape a log line).
+    const prefix = options.envPrefix ?? "";
+    const fromEnv = (name: string): string | undefined => {
+      try {
+        return state.readEnv?.(name);
+      } catch {
+        return undefined;
+      }
+    };
     sink.flush((name) => {
       for (let i = state.layers.length - 1; i >= 0; i--) {
         const value = state.layers[i]?.entries.get(name)?.value;
         if (typeof value === "string" && value !== "") return value;
       }
-      return state.env?.[name];
+      return (prefix === "" ? undefined : fromEnv(prefix + name)) ?? fromEnv(name);
     });
   }
 }
@@ -700,7 +712,20 @@ export async function loadConfig<S extends z.ZodObject>(
 /** What {@linkcode assemble} has read so far, for the warning lines written when it ends. */
 interface LoadState {
   layers: Layer[];
-  env: Readonly<Record<string, string | undefined>> | undefined;
+  readEnv: ReadEnv | undefined;
+}
+
+/** A read-only record that asks `read` for one name at a time (for `parseDotenvEntries`). */
+function recordOf(read: ReadEnv): Readonly<Record<string, string | undefined>> {
+  const descriptor = (name: string | symbol): PropertyDescriptor | undefined => {
+    const value = typeof name === "string" ? read(name) : undefined;
+    return value === undefined ? undefined : { value, enumerable: true, configurable: true };
+  };
+  return new Proxy(Object.create(null), {
+    get: (_target, name) => descriptor(name)?.value,
+    has: (_target, name) => descriptor(name) !== undefined,
+    getOwnPropertyDescriptor: (_target, name) => descriptor(name),
+  });
 }
 
 /** The body of {@linkcode loadConfig}, once the schema and options are checked. */
@@ -719,14 +744,29 @@ async function assemble<S extends z.ZodObject>(
     sink.add(warning);
   };
 
-  const env = options.env ?? processEnv();
-  state.env = env;
+  // Each variable is read by name (APP_ENV, NODE_ENV, the schema's keys with the prefix, and
+  // names a .env file references): the environment is never listed, so Deno's
+  // `--allow-env=<those names>` is all config needs.
+  const prefix = options.envPrefix ?? "";
+  const needed = [
+    ...(options.environment === undefined ? ["APP_ENV", "NODE_ENV"] : []),
+    ...keys.map((key) => prefix + key),
+  ];
+  const readEnv = envReader(options.env, needed);
+  state.readEnv = readEnv;
   const environment = options.environment ??
-    (env["APP_ENV"] || undefined) ?? (env["NODE_ENV"] || undefined) ?? "development";
+    (readEnv("APP_ENV") || undefined) ?? (readEnv("NODE_ENV") || undefined) ?? "development";
   if (!ENVIRONMENT_RE.test(environment)) {
     throw new TypeError(
       "Invalid environment name from APP_ENV/NODE_ENV: use letters, digits, - and _",
     );
+  }
+
+  // The OS environment: each schema key, read under the prefix and stored stripped.
+  const envEntries = new Map<string, FlatEntry>();
+  for (const key of keys) {
+    const value = readEnv(prefix + key);
+    if (value !== undefined) envEntries.set(key, { value, line: undefined });
   }
 
   const kinds = new Map(keys.map((key) => [key, fieldKind(shape[key])]));
@@ -791,7 +831,7 @@ async function assemble<S extends z.ZodObject>(
     if (text === undefined) continue;
     const { values, lines } = parseDotenvEntries(text, {
       file: name,
-      env: { ...dotenvSoFar, ...env },
+      env: recordOf((name) => readEnv(name) ?? dotenvSoFar[name]),
       onWarning: (w: DotenvWarning) => warn({ source: `${w.file}:${w.line}`, message: w.message }),
     });
     const entries = new Map<string, FlatEntry>();
@@ -814,13 +854,6 @@ async function assemble<S extends z.ZodObject>(
     }
   }
 
-  // The OS environment, filtered and stripped by the prefix.
-  const prefix = options.envPrefix ?? "";
-  const envEntries = new Map<string, FlatEntry>();
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !name.startsWith(prefix) || UNSAFE_KEYS.has(name)) continue;
-    envEntries.set(name.slice(prefix.length), { value, line: undefined });
-  }
   layers.push({ name: "env", entries: envEntries, located: false });
 
   const overrideEntries = new Map<string, FlatEntry>();

@@ -785,3 +785,34 @@ test("loadConfig() reads the process environment by default", async () => {
   assert.ok(config.values.PATH.length > 0);
   assert.equal(config.explain("PATH")?.source, "env");
 });
+
+test("loadConfig() looks up only the schema's variables, APP_ENV/NODE_ENV and .env references, never listing env", async () => {
+  const asked: string[] = [];
+  const values: Record<string, string> = { SVC_PORT: "81", SVC_HOST: "h", HOME: "/home/app" };
+  const env = new Proxy(values, {
+    get: (target, name) => {
+      if (typeof name === "string") asked.push(name);
+      return Reflect.get(target, name);
+    },
+    getOwnPropertyDescriptor: (target, name) => {
+      if (typeof name === "string") asked.push(name);
+      return Reflect.getOwnPropertyDescriptor(target, name);
+    },
+    ownKeys: () => {
+      throw new Error("the environment was listed");
+    },
+  });
+  const config = await loadConfig(z.object({ PORT: z.number(), DATA: z.string() }), {
+    ...quiet,
+    dir: null,
+    envPrefix: "SVC_",
+    env,
+    dotenv: [{ name: ".env", content: "DATA=${HOME}/data" }],
+  });
+  assert.equal(config.values.PORT, 81);
+  assert.equal(config.values.DATA, "/home/app/data");
+  assert.deepEqual(
+    [...new Set(asked)].sort(),
+    ["APP_ENV", "HOME", "NODE_ENV", "SVC_DATA", "SVC_PORT"],
+  );
+});
