@@ -1,5 +1,5 @@
-import * as nodeCrypto from "node:crypto";
 import { base62Fixed, crc32, randomBase62 } from "./_encoding.ts";
+import { nodeCrypto, sha256HexWith } from "./_sha256.ts";
 
 /**
  * A new API key: the key itself (show it once, never store it), its public `id` (the lookup
@@ -71,14 +71,12 @@ const ID_LENGTH = 12;
 const SECRET_LENGTH = 32;
 const MAX_KEY_LENGTH = 16 + 1 + ID_LENGTH + 1 + SECRET_LENGTH + 1 + 6;
 
-type OneShotHash = (algorithm: string, data: string, encoding: "buffer" | "hex") => unknown;
-// `crypto.hash()` (Node ≥ 20.12, Deno, Bun) skips the Hash object; createHash() otherwise.
-const oneShot = (nodeCrypto as { hash?: OneShotHash }).hash;
+let sha256: ((text: string) => string) | undefined;
 
+/** SHA-256 in hex: node:crypto where the runtime has it, else JavaScript (chosen on first use). */
 function sha256Hex(key: string): string {
-  return oneShot === undefined
-    ? nodeCrypto.createHash("sha256").update(key).digest("hex")
-    : oneShot("sha256", key, "hex") as string;
+  sha256 ??= sha256HexWith(nodeCrypto());
+  return sha256(key);
 }
 
 /**
@@ -162,7 +160,9 @@ export function parseApiKey(key: unknown): ParsedApiKey | null {
 
 /**
  * Hashes an API key for storage: SHA-256 of the whole key, in lower-case hex. A fast hash is
- * right here: keys carry about 190 random bits, so there is nothing to brute-force.
+ * right here: keys carry about 190 random bits, so there is nothing to brute-force. The hash is
+ * computed synchronously by `node:crypto` where the runtime has it (Node, Deno, Bun, workerd with
+ * `nodejs_compat`) and by a JavaScript SHA-256 elsewhere (edge runtimes): the same digest.
  *
  * @param key The API key.
  * @returns 64 hex digits.

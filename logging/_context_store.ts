@@ -1,9 +1,84 @@
-// The request context behind runWithContext(): one AsyncLocalStorage, created on first use.
-import { AsyncLocalStorage } from "node:async_hooks";
+// The request context behind runWithContext(): one AsyncLocalStorage, found and created on
+// first use (no top-level `node:` import, so edge bundles load this module).
 import { CONTEXT_ID_KEYS, LINE_KEYS, Serializer } from "./_json.ts";
 
 const plain = new Serializer(() => false);
-let storage: AsyncLocalStorage<ContextRecord> | undefined;
+
+/** The part of `AsyncLocalStorage` the context store uses. */
+export interface ContextStorage<T> {
+  getStore(): T | undefined;
+  run<R>(store: T, fn: () => R): R;
+}
+
+/** A constructor of {@linkcode ContextStorage}s (`AsyncLocalStorage` or the synchronous fallback). */
+export type ContextStorageConstructor = new <T>() => ContextStorage<T>;
+
+/**
+ * The degraded mode, where the runtime has no `AsyncLocalStorage`: the context holds while `fn`
+ * runs synchronously and is restored when it returns, so it is not seen after an `await`
+ * (never leaked into another request either).
+ */
+export class SyncContextStorage<T> implements ContextStorage<T> {
+  #current: T | undefined;
+
+  getStore(): T | undefined {
+    return this.#current;
+  }
+
+  run<R>(store: T, fn: () => R): R {
+    const outer = this.#current;
+    this.#current = store;
+    try {
+      return fn();
+    } finally {
+      this.#current = outer;
+    }
+  }
+}
+
+interface ScopeLike {
+  readonly AsyncLocalStorage?: unknown;
+  readonly process?: unknown;
+}
+
+/**
+ * `AsyncLocalStorage` as `scope` offers it: a global one (workerd with `nodejs_compat`, Vercel's
+ * edge runtime), else `node:async_hooks` through `process.getBuiltinModule` (Node ≥ 20.16,
+ * Deno, Bun), else `undefined`.
+ */
+export function findAsyncLocalStorage(
+  scope: ScopeLike = globalThis as ScopeLike,
+): ContextStorageConstructor | undefined {
+  if (typeof scope.AsyncLocalStorage === "function") {
+    return scope.AsyncLocalStorage as ContextStorageConstructor;
+  }
+  const process = scope.process as { getBuiltinModule?: unknown } | undefined;
+  if (typeof process !== "object" || process === null) return undefined;
+  if (typeof process.getBuiltinModule !== "function") return undefined;
+  try {
+    const hooks = process.getBuiltinModule("node:async_hooks") as
+      | { AsyncLocalStorage?: unknown }
+      | undefined;
+    return typeof hooks?.AsyncLocalStorage === "function"
+      ? hooks.AsyncLocalStorage as ContextStorageConstructor
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let storage: ContextStorage<ContextRecord> | undefined;
+
+/**
+ * Replaces the storage (tests): `AsyncLocalStorage` as found in `scope`, else the synchronous
+ * fallback. Contexts running at the time are no longer seen.
+ */
+export function resetContextStorage(scope?: ScopeLike): void {
+  const found = findAsyncLocalStorage(scope);
+  storage = found === undefined
+    ? new SyncContextStorage<ContextRecord>()
+    : new found<ContextRecord>();
+}
 
 /** One request context: its fields, with the parts of a log line made from them cached. */
 export class ContextRecord {
@@ -77,6 +152,6 @@ export function currentContext(): ContextRecord | undefined {
 
 /** Runs `fn` with `record` as the current context. */
 export function runInContext<T>(record: ContextRecord, fn: () => T): T {
-  storage ??= new AsyncLocalStorage<ContextRecord>();
-  return storage.run(record, fn);
+  if (storage === undefined) resetContextStorage();
+  return storage!.run(record, fn);
 }
