@@ -1,9 +1,32 @@
 // The outside world of loadConfig(): files through node:fs and the process environment (read
 // one variable at a time, never listed), on Deno, Node and Bun alike. A refused permission is
 // reported as such, naming the path or variable and Deno's flag, never as something missing.
+// node:fs comes from process.getBuiltinModule, never from an import, so a bundle for an edge
+// runtime (esbuild's browser or neutral platform) builds without marking node: external.
 import { ConfigError, ConfigParseError } from "./errors.ts";
 
-let nodeFs: Promise<typeof import("node:fs")> | undefined;
+/** The `node:fs` functions loadConfig() uses. */
+export interface FsLike {
+  existsSync(path: string): boolean;
+  readFileSync(path: string, encoding: "utf8"): string;
+  readdirSync(path: string): string[];
+}
+
+/**
+ * `node:fs` through `process.getBuiltinModule` (Node ≥ 20.16, Deno, Bun, workerd with
+ * nodejs_compat), or `undefined` where `scope` offers none.
+ */
+export function nodeFs(scope: { readonly process?: unknown } = globalThis): FsLike | undefined {
+  const process = scope.process as { getBuiltinModule?: unknown } | undefined;
+  if (typeof process !== "object" || process === null) return undefined;
+  if (typeof process.getBuiltinModule !== "function") return undefined;
+  try {
+    const fs = process.getBuiltinModule("node:fs") as Partial<FsLike> | undefined;
+    return typeof fs?.readFileSync === "function" ? fs as FsLike : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Deno's refusal without `--allow-read`/`--allow-env` (NotCapable; PermissionDenied before 2.0). */
 export function isDenoPermissionError(error: unknown): boolean {
@@ -16,15 +39,15 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-async function loadFs(path: string): Promise<typeof import("node:fs")> {
-  try {
-    return await (nodeFs ??= import("node:fs"));
-  } catch (error) {
+function loadFs(path: string): FsLike {
+  const fs = nodeFs();
+  if (fs === undefined) {
     throw new ConfigParseError(
       "no file system is available here (pass dir: null and in-memory files)",
-      { code: "config_file_unreadable", file: path, cause: error },
+      { code: "config_file_unreadable", file: path },
     );
   }
+  return fs;
 }
 
 /** What to say when reading `path` was refused by the runtime or the operating system. */
@@ -42,11 +65,11 @@ function isDenied(error: unknown): boolean {
 }
 
 /**
- * Reads a file with `node:fs`, imported on first use: its text, or `undefined` when it does
+ * Reads a file with `node:fs` (see {@linkcode nodeFs}): its text, or `undefined` when it does
  * not exist.
  */
-export async function readFileFromDisk(path: string): Promise<string | undefined> {
-  const fs = await loadFs(path);
+export function readFileFromDisk(path: string): string | undefined {
+  const fs = loadFs(path);
   try {
     // Synchronous: a handful of small files at start-up read faster than the thread pool answers.
     // Most candidates (config.yml, .env.local, …) are absent: asking is cheaper than an ENOENT throw.
@@ -70,8 +93,8 @@ export async function readFileFromDisk(path: string): Promise<string | undefined
  *
  * @throws {ConfigParseError} When reading the directory is not permitted.
  */
-export async function listDirectory(dir: string): Promise<Set<string> | undefined> {
-  const fs = await loadFs(dir);
+export function listDirectory(dir: string): Set<string> | undefined {
+  const fs = loadFs(dir);
   try {
     return new Set(fs.readdirSync(dir));
   } catch (error) {

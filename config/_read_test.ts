@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { listDirectory, nodeFs, readFileFromDisk } from "./_read.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "..");
@@ -257,4 +258,59 @@ test("loadConfig() on Deno runs under --allow-env listing only the schema's name
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("nodeFs() finds node:fs through process.getBuiltinModule, with no import", () => {
+  const fs = nodeFs();
+  assert.equal(typeof fs?.readFileSync, "function");
+  assert.equal(fs?.existsSync(join(here, "_read.ts")), true);
+  const fake = { readFileSync: () => "text", existsSync: () => true, readdirSync: () => [] };
+  const asked: unknown[] = [];
+  const scope = {
+    process: {
+      getBuiltinModule: (name: string) => {
+        asked.push(name);
+        return fake;
+      },
+    },
+  };
+  assert.equal(nodeFs(scope), fake);
+  assert.deepEqual(asked, ["node:fs"]);
+});
+
+test("nodeFs() is undefined where the runtime has no process, no getBuiltinModule or no node:fs", () => {
+  assert.equal(nodeFs({}), undefined);
+  assert.equal(nodeFs({ process: null }), undefined);
+  assert.equal(nodeFs({ process: {} }), undefined);
+  assert.equal(nodeFs({ process: { getBuiltinModule: () => undefined } }), undefined);
+  assert.equal(nodeFs({ process: { getBuiltinModule: () => ({}) } }), undefined);
+  const throwing = {
+    getBuiltinModule: () => {
+      throw new Error("No such built-in module: node:fs");
+    },
+  };
+  assert.equal(nodeFs({ process: throwing }), undefined);
+});
+
+test("readFileFromDisk() and listDirectory() say no file system is available where node:fs is not", () => {
+  const process = globalThis.process as { getBuiltinModule?: unknown };
+  const original = Object.getOwnPropertyDescriptor(process, "getBuiltinModule");
+  Object.defineProperty(process, "getBuiltinModule", {
+    value: undefined,
+    configurable: true,
+    writable: true,
+  });
+  try {
+    for (const attempt of [() => readFileFromDisk("config.yaml"), () => listDirectory(".")]) {
+      assert.throws(attempt, (error: { code?: string; message?: string }) => {
+        assert.equal(error.code, "config_file_unreadable");
+        assert.match(error.message ?? "", /no file system is available here/);
+        return true;
+      });
+    }
+  } finally {
+    if (original === undefined) delete process.getBuiltinModule;
+    else Object.defineProperty(process, "getBuiltinModule", original);
+  }
+  assert.equal(typeof nodeFs()?.readFileSync, "function");
 });

@@ -349,6 +349,9 @@ export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHan
       return;
     }
     const start = clock();
+    // Read before next(): without AsyncLocalStorage (the synchronous fallback) the context
+    // requestId() set is gone once next() has awaited anything.
+    const record = currentContext() ?? NO_CONTEXT;
     let failed = false;
     let thrown: unknown;
     try {
@@ -377,7 +380,6 @@ export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHan
       user_agent: cut(c.req.header("user-agent"), 256),
       query: redactedQuery(c.req.url, secret),
     };
-    const record = currentContext() ?? NO_CONTEXT;
     const write = levelFor(target, status);
     const emit = (size: number | undefined): void => {
       fields.response_size = size;

@@ -6,6 +6,7 @@ import { problemHandler } from "@plinth/errors/hono";
 import { createLogger, type Logger } from "./logger.ts";
 import { requestId, type RequestIdVariables, requestLogger } from "./middleware.ts";
 import { getContext } from "./context.ts";
+import { resetContextStorage } from "./_context_store.ts";
 import { setLogger } from "./default_logger.ts";
 import { captureLogger, waitFor } from "@plinth/testing";
 
@@ -410,4 +411,24 @@ test("requestLogger() logs the matched handler's route when a middleware on /org
     [401, "/orgs/*"],
     [404, undefined],
   ]);
+});
+
+test("requestLogger() without AsyncLocalStorage still writes the request id on the access line", async () => {
+  resetContextStorage({}); // the synchronous fallback of edge runtimes without Node built-ins
+  try {
+    const { lines, logger } = capture();
+    const res = await appWith(logger).request("/orgs/acme", { headers: { "x-request-id": "r-9" } });
+    assert.equal((await res.json()).request_id, "r-9");
+    await waitFor(
+      () => lines.some((l) => l.message === "Request completed"),
+      2_000,
+      "the access line",
+    );
+    const access = lines.find((l) => l.message === "Request completed");
+    assert.equal(access?.request_id, "r-9");
+    // The handler logged after an await: the fallback no longer holds the context there.
+    assert.equal(lines.find((l) => l.message === "loading org")?.request_id, undefined);
+  } finally {
+    resetContextStorage();
+  }
 });
