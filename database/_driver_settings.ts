@@ -21,6 +21,23 @@ function noticeHandler(
   };
 }
 
+/**
+ * postgres.js takes each of these it is not given from `PG<NAME>` of the process environment
+ * (`PGDEBUG`, `PGPREPARE`, …). Given as its own defaults, so the driver is configured by plinth's
+ * options only, and Deno needs no `--allow-env` for them; the `driver` pass-through still sets
+ * them. (It reads `PGAPPNAME`, `PGTARGETSESSIONATTRS` and, with no password, `PGPASSWORD` whatever
+ * it is given.)
+ */
+const DRIVER_DEFAULTS = {
+  sslnegotiation: null,
+  max_pipeline: 100,
+  keep_alive: 60,
+  prepare: true,
+  debug: false,
+  publications: "alltables",
+  target_session_attrs: null,
+} as const;
+
 /** The postgres.js options of one driver instance: plinth's settings, in the driver's units. */
 export function driverOptions(
   settings: Settings,
@@ -43,6 +60,7 @@ export function driverOptions(
   }
   const reconnectCap = Math.min(settings.maxDelay, 1_000);
   return {
+    ...DRIVER_DEFAULTS,
     ...driver,
     host: target.host,
     port: target.port,

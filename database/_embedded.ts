@@ -1,69 +1,33 @@
-// The embedded PostgreSQL: PGlite in this process, served over a local TCP socket by
-// pglite-socket so that postgres.js talks to it exactly as to a server. Loaded on demand, so a
-// service that never uses it never loads the WASM build.
-import { mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
+// What the main entry point knows of the embedded database: a server to close with the pool, handed
+// over by connectEmbedded() of ./connect_embedded.ts. Nothing here loads PGlite: it is in the
+// module graph of @plinth/database, which must not reference PGlite at all (embedded_test.ts
+// checks).
 
-/** A running embedded server. */
+/** A running embedded server: the pool that uses it closes it last. */
 export interface EmbeddedServer {
   readonly host: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
-interface PGliteLike {
-  close(): Promise<void>;
-  readonly closed?: boolean;
+/** Servers started by connectEmbedded(), keyed by the options object it passes to connectDatabase(). */
+const lent = new WeakMap<object, EmbeddedServer>();
+
+/** Hands `server` to the connectDatabase() call that receives `options`. */
+export function lendServer(options: object, server: EmbeddedServer): void {
+  lent.set(options, server);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** The server connectEmbedded() handed over with `options`, if any (taken once). */
+export function takeServer(options: object): EmbeddedServer | undefined {
+  const server = lent.get(options);
+  lent.delete(options);
+  return server;
 }
 
-/** Opens (creating it the first time) the data directory and serves it on 127.0.0.1. */
-export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
-  await mkdir(dataDir, { recursive: true });
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  const db = await PGlite.create(dataDir);
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const server = new PGLiteSocketServer({
-      db,
-      host: "127.0.0.1",
-      port,
-      maxConnections: 1,
-    });
-    try {
-      await server.start();
-    } catch (error) {
-      lastError = error;
-      continue;
-    }
-    let closing: Promise<void> | undefined;
-    return {
-      host: "127.0.0.1",
-      port,
-      close(): Promise<void> {
-        closing ??= (async () => {
-          await server.stop();
-          if (!(db as PGliteLike).closed) await db.close();
-        })();
-        return closing;
-      },
-    };
-  }
-  await db.close();
-  throw new Error("Cannot serve the embedded database on a local port", {
-    cause: lastError,
-  });
+/** The TypeError of an option that moved to `@plinth/database/embedded`. */
+export function movedToEmbedded(option: string): TypeError {
+  return new TypeError(
+    `Cannot connect to the database: option "${option}" is not known; the embedded database is connectEmbedded() of "@plinth/database/embedded"`,
+  );
 }

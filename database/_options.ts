@@ -5,6 +5,7 @@ import type { ConnectDatabaseOptions, SslMode } from "./connect_database.ts";
 import type { DatabaseLogger } from "./database.ts";
 import { parseDatabaseUrl, type Target } from "./_target.ts";
 import { driverPassThrough } from "./_driver_options.ts";
+import { movedToEmbedded } from "./_embedded.ts";
 
 /** The checked options of a pool, with every default applied. */
 export interface Settings {
@@ -110,6 +111,11 @@ export function settingsOf(
     throw new TypeError(
       'Cannot connect to the database: option "ssl" must be a boolean, "require", "allow", "prefer", "verify-full" or an object of TLS options',
     );
+  }
+  for (const moved of ["embedded", "dataDir"]) {
+    if ((options as Readonly<Record<string, unknown>>)[moved] !== undefined) {
+      throw movedToEmbedded(moved);
+    }
   }
   if ((options as { slowQueryMs?: unknown }).slowQueryMs !== undefined) {
     throw new TypeError(

@@ -1,11 +1,11 @@
 import postgres from "postgres";
-import { resolve as resolvePath } from "node:path";
 import { getLogger } from "@plinth/logging";
 import type { Database, DatabaseLogger, HealthOptions, HealthReport } from "./database.ts";
 import { DatabaseError } from "./database_error.ts";
 import { backoffDelay, sleep } from "./_backoff.ts";
+import { deniedByDeno, netAllowed } from "./_deno_net.ts";
 import { driverOptions } from "./_driver_settings.ts";
-import { type EmbeddedServer, startEmbedded } from "./_embedded.ts";
+import { takeServer } from "./_embedded.ts";
 import { errorMessage } from "./_message.ts";
 import { envOf, ownsIdle, type Settings, settingsOf, targetOf, text } from "./_options.ts";
 import { Pool } from "./_pool.ts";
@@ -120,7 +120,7 @@ export interface ConnectDatabaseOptions {
   readonly password?: string | (() => string | Promise<string>) | undefined;
   /** TLS mode (see {@linkcode SslMode}); overrides the URL's `sslmode`. @default {false} */
   readonly ssl?: SslMode | undefined;
-  /** Largest number of connections (1 when embedded). @default {25} */
+  /** Largest number of connections. @default {25} */
   readonly max?: number | undefined;
   /**
    * Close a connection idle this long; 0 keeps idle connections open. plinth closes them itself
@@ -157,10 +157,6 @@ export interface ConnectDatabaseOptions {
   readonly prewarm?: boolean | number | undefined;
   /** Timeout of `health()` (its `select 1`). @default {2000} */
   readonly healthTimeout?: number | undefined;
-  /** With no URL, no `host` and no `DATABASE_URL`: run an embedded PGlite (one connection). @default {false} */
-  readonly embedded?: boolean | undefined;
-  /** The embedded database's data directory (created on first use). @default {".data/pglite"} */
-  readonly dataDir?: string | undefined;
   /** Environment to read `DATABASE_URL` from. @default {process.env} */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** postgres.js `transform` (for example `postgres.camel`), passed through. @default {undefined} */
@@ -252,9 +248,9 @@ async function probe(
  * a graceful close.
  *
  * The server is taken from `urlOrOptions` (a connection URL, or options with `url` and/or
- * `host`, `port`, `database`, `user`, `password`, `ssl`), else from `DATABASE_URL`; with none
- * of these and `embedded: true`, an embedded PGlite is started in this process (one connection
- * at a time, persisted to `dataDir`).
+ * `host`, `port`, `database`, `user`, `password`, `ssl`), else from `DATABASE_URL`. The embedded
+ * PGlite database is `connectEmbedded()` of `@plinth/database/embedded`, so that this entry point
+ * never loads PGlite.
  *
  * @param urlOrOptions A `postgres://` URL, or the options (then `options` is ignored).
  * @param options The options when the first argument is a URL.
@@ -308,35 +304,26 @@ export async function connectDatabase(
   }
   const url = text("url", opts.url) ??
     (opts.host === undefined ? envOf(opts).DATABASE_URL : undefined);
-  const useEmbedded = url === undefined && opts.host === undefined &&
-    opts.embedded === true;
-  if (url === undefined && opts.host === undefined && !useEmbedded) {
+  // Set only by connectEmbedded() of @plinth/database/embedded, which started this server.
+  const server = takeServer(opts);
+  if (url === undefined && opts.host === undefined) {
     throw new TypeError(
-      "Cannot connect to the database: no server configured; pass a URL or host, set DATABASE_URL, or use embedded: true",
+      "Cannot connect to the database: no server configured; pass a URL or host, set DATABASE_URL, or use connectEmbedded() of @plinth/database/embedded",
     );
   }
-  const settings = settingsOf(opts, useEmbedded);
-  let server: EmbeddedServer | undefined;
-  let target: Target;
-  if (useEmbedded) {
-    const dataDir = resolvePath(
-      text("dataDir", opts.dataDir) ?? ".data/pglite",
-    );
-    server = await startEmbedded(dataDir);
-    target = {
-      host: server.host,
-      port: server.port,
-      database: "postgres",
-      user: "postgres",
-      password: undefined,
-      path: false,
-      sslmode: undefined,
-    };
-  } else {
-    target = targetOf(opts, url);
-  }
+  const settings = settingsOf(opts, server !== undefined);
+  const target: Target = targetOf(opts, url);
   const where = describeTarget(target);
   const sslExplicit = opts.ssl !== undefined;
+  if (!target.path && !netAllowed(target.host, target.port)) {
+    await server?.close();
+    throw new DatabaseError(
+      `Cannot connect to PostgreSQL at ${where}: Deno denies net access; run it with --allow-net=${
+        target.host.includes(":") ? `[${target.host}]` : target.host
+      }:${target.port}`,
+      { code: "connect_failed" },
+    );
+  }
   const attempts = settings.retries + 1;
   const failures: unknown[] = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -345,11 +332,11 @@ export async function connectDatabase(
       break;
     } catch (error) {
       failures.push(error);
-      if (attempt === attempts) {
+      if (attempt === attempts || deniedByDeno(error)) {
         await server?.close();
         throw new DatabaseError(
-          `Cannot connect to PostgreSQL at ${where}: ${attempts} attempt${
-            attempts === 1 ? "" : "s"
+          `Cannot connect to PostgreSQL at ${where}: ${attempt} attempt${
+            attempt === 1 ? "" : "s"
           } failed; last: ${errorMessage(error)}`,
           { code: "connect_failed", cause: error },
         );

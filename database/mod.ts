@@ -2,8 +2,8 @@
  * PostgreSQL for plinth services, on postgres.js: a pool that connects even when the database
  * comes up after the service, never hangs (a queue timeout answers 503), survives restarts, logs
  * slow queries with the request id, sends server notices to the logger and closes without
- * dropping work; SQL-file migrations that several replicas can start at once; and an embedded
- * PGlite database when there is no server.
+ * dropping work; and SQL-file migrations that several replicas can start at once. The embedded
+ * PGlite database is the separate entry point `@plinth/database/embedded`.
  *
  * {@linkcode connectDatabase} returns a {@linkcode Database} whose `sql` is the postgres.js
  * tagged template; {@linkcode runMigrations} applies `NNNN_name.sql` files under an advisory

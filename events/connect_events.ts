@@ -18,6 +18,7 @@ import type {
   EventBus,
   EventBusOptions,
   EventHandler,
+  EventObserver,
   PublishAck,
   PublishEvent,
   PublishManyOptions,
@@ -37,6 +38,7 @@ import {
   resolveSubscribe,
 } from "./_options.ts";
 import { type Delivery, dispatch, type DispatchTarget } from "./_dispatch.ts";
+import { EventObservers } from "./_observers.ts";
 import { describeError } from "./_envelope.ts";
 import { InFlight } from "./_in_flight.ts";
 import { type PreparedEvent, prepareEvent, PUBLISH_ACTION } from "./_prepare.ts";
@@ -143,13 +145,27 @@ function processEnv(): Readonly<Record<string, string | undefined>> | undefined 
   }
 }
 
-/** `NATS_URL` of `env`, else the local server. */
-function envServers(env: Readonly<Record<string, string | undefined>> | undefined): string {
+/**
+ * `NATS_URL` of `env`, else the local server. A `NATS_URL` that cannot be read (Deno without
+ * `--allow-env=NATS_URL`) fails: falling back to the local server would connect elsewhere unseen.
+ */
+function envServers(
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  action: string,
+): string {
   let url: string | undefined;
   try {
     url = env?.["NATS_URL"];
-  } catch {
-    // no permission to read this variable
+  } catch (error) {
+    const name = (error as { name?: unknown } | null)?.name;
+    const denied = name === "NotCapable" || name === "PermissionDenied";
+    throw new EventError(
+      `${action}: cannot read NATS_URL: ` +
+        (denied
+          ? "env permission is missing: run Deno with --allow-env=NATS_URL, or pass servers or env"
+          : "reading it failed (pass servers or env)"),
+      { code: "connect_failed", cause: error },
+    );
   }
   return typeof url === "string" && url !== "" ? url : "127.0.0.1:4222";
 }
@@ -373,6 +389,7 @@ class NatsBus implements NatsEventBus {
   #jsm: JetStreamManager | undefined;
   readonly #subscriptions = new Set<NatsSubscription<unknown>>();
   readonly #store = createMemoryIdempotencyStore();
+  readonly #observers = new EventObservers();
   #connected = true;
   #connectWaiters: (() => void)[] = [];
   #pending = 0;
@@ -400,6 +417,10 @@ class NatsBus implements NatsEventBus {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  onEvent(listener: EventObserver): () => void {
+    return this.#observers.add(listener);
   }
 
   #watch(): void {
@@ -510,7 +531,14 @@ class NatsBus implements NatsEventBus {
         this.#options.source,
         this.#maxPayload(),
       );
-      return event instanceof Promise ? event.then((e) => this.#route(e)) : this.#route(event);
+      const sent = event instanceof Promise
+        ? event.then((e) => this.#route(e))
+        : this.#route(event);
+      if (!this.#observers.active) return sent;
+      return sent.then((ack) => {
+        this.#observers.emit({ kind: "published", subject });
+        return ack;
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -702,6 +730,7 @@ class NatsBus implements NatsEventBus {
       handler,
       logger: this.#options.logger,
       deadLetterPrefix: deadLetter?.prefix,
+      observers: this.#observers,
       sendDeadLetter: async (dlqSubject, body, headers, id) => {
         const text = typeof body === "string" ? body : new TextDecoder().decode(body);
         await this.#send({ subject: dlqSubject, id, body: text, headers });
@@ -892,7 +921,7 @@ export async function connectEvents(options: ConnectEventsOptions = {}): Promise
   let nc = options.connection;
   const owned = nc === undefined;
   if (nc === undefined) {
-    const servers = options.servers ?? envServers(env ?? processEnv());
+    const servers = options.servers ?? envServers(env ?? processEnv(), action);
     if (
       !(typeof servers === "string" && servers !== "") &&
       !(Array.isArray(servers) && servers.length > 0 &&

@@ -259,6 +259,29 @@ test(
   },
 );
 
+test("connectEvents() fails naming --allow-env=NATS_URL when NATS_URL may not be read", async () => {
+  // What Deno's process.env does without --allow-env=NATS_URL: the read throws NotCapable.
+  const denied = (name: string) =>
+    new Proxy({}, {
+      get: () => {
+        throw Object.assign(new Error('Requires env access to "NATS_URL"'), { name });
+      },
+    });
+  for (const name of ["NotCapable", "PermissionDenied"]) {
+    await assert.rejects(connectEvents({ env: denied(name), connectTimeout: 300 }), (error) => {
+      assert.ok(error instanceof EventError, String(error));
+      assert.equal(error.code, "connect_failed");
+      assert.match(error.message, /cannot read NATS_URL: .*--allow-env=NATS_URL/);
+      assert.equal((error.cause as Error).name, name);
+      return true;
+    });
+  }
+  await assert.rejects(
+    connectEvents({ env: denied("TypeError"), connectTimeout: 300 }),
+    /cannot read NATS_URL: reading it failed/,
+  );
+});
+
 test(
   "connectEvents() prefers servers to NATS_URL of env",
   { timeout: 20_000 },

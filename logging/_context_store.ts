@@ -42,9 +42,9 @@ interface ScopeLike {
 }
 
 /**
- * `AsyncLocalStorage` as `scope` offers it: a global one (workerd with `nodejs_compat`, Vercel's
- * edge runtime), else `node:async_hooks` through `process.getBuiltinModule` (Node ≥ 20.16,
- * Deno, Bun), else `undefined`.
+ * `AsyncLocalStorage` as `scope` offers it: a global one (Vercel's edge runtime, or one the app
+ * sets), else `node:async_hooks` through `process.getBuiltinModule` (Node ≥ 20.16, Deno, Bun,
+ * workerd with `nodejs_compat`), else `undefined`.
  */
 export function findAsyncLocalStorage(
   scope: ScopeLike = globalThis as ScopeLike,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole test command: servers, quality gates, the suite on four runtimes, coverage.
+// The whole test command: servers, quality gates, the suite on four runtimes, the integration
+// tests (integration/*_test.mjs: packed tarballs, edge, Deno permissions), coverage.
 // Runs on the machine's Node (20 or later) with only npm-installed tools. Prints one line per
 // runtime and ends with `N passed, N failed` summed over all runtimes; exits non-zero when a
 // gate fails, a runtime fails or runs no test, or a package's line coverage is under 90 %.
@@ -130,6 +131,13 @@ function testFiles(dir) {
 const testDirs = [...packages, "examples"].filter((d) => existsSync(join(root, d)));
 const files = testDirs.flatMap(testFiles).sort();
 if (files.length === 0) fail("found no *_test.ts files");
+// Integration tests: plain `.mjs` files run by the machine's Node, outside the package suites.
+const integrationFiles = existsSync(join(root, "integration"))
+  ? readdirSync(join(root, "integration"))
+    .filter((f) => f.endsWith("_test.mjs"))
+    .sort()
+    .map((f) => join("integration", f))
+  : [];
 
 // --- Servers and quality gates ---------------------------------------------------------------
 
@@ -250,6 +258,18 @@ const runtimes = [
     label: "Node 20 (node --import tsx --test)",
     command: tools.node20,
     argv: ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
+    parse: parseNode,
+  },
+  {
+    // The npm artefact built, packed and installed into Node 20 and Bun projects outside the
+    // workspace; the packages bundled for edge runtimes; Deno's permission flags.
+    name: "integration",
+    label: "integration (packed tarballs, edge, Deno permissions)",
+    command: tools.node20,
+    // With no file, `node --test` would search the tree itself: run nothing, which counts as failed.
+    argv: integrationFiles.length > 0
+      ? ["--test", "--test-reporter=spec", ...integrationFiles]
+      : ["-e", ""],
     parse: parseNode,
   },
 ];
