@@ -8,6 +8,7 @@ import type {
   HealthOptions,
   HealthReport,
   PoolStats,
+  QueryObserver,
 } from "./database.ts";
 import { DatabaseError } from "./database_error.ts";
 import { isConnectionError } from "./_connection_codes.ts";
@@ -22,6 +23,7 @@ import {
 } from "./_driver_internals.ts";
 import type { EmbeddedServer } from "./_embedded.ts";
 import { Gate, type Waiter } from "./_gate.ts";
+import { QueryObservers } from "./_observers.ts";
 import { measureHealth } from "./_health.ts";
 import { destroyedError, drained } from "./_close.ts";
 import { retireDriver } from "./_recycle.ts";
@@ -88,6 +90,7 @@ export class Pool implements Database {
   #handlers = new WeakSet<object>();
   #generation = 0;
   #bornAt = performance.now();
+  readonly #observers = new QueryObservers();
   #recycling = false;
   #typesKnown = false;
   #retiring = new Set<Promise<void>>();
@@ -306,7 +309,9 @@ export class Pool implements Database {
     }
     run.state = 2;
     // No clock read when the slow-query log is off.
-    if (this.#settings.slowQueryThreshold !== Infinity) run.startedAt = this.#settings.now();
+    if (this.#settings.slowQueryThreshold !== Infinity || this.#observers.active) {
+      run.startedAt = this.#settings.now();
+    }
     // A query made before the driver instance was replaced (say, waiting in the queue during a
     // restart) goes to the current one, not to the retired one that refuses it.
     const handler = this.#driver.handler;
@@ -364,14 +369,14 @@ export class Pool implements Database {
     const run = this[RUN] as QueryRun;
     (run.reject as (error: unknown) => void)(error);
     const pool = run.pool;
-    if (pool.#settle(run) && isConnectionError(error)) {
+    if (pool.#settle(run, error ?? null) && isConnectionError(error)) {
       const lost = run.generation;
       queueMicrotask(() => pool.#recycle(lost));
     }
   };
 
   /** Frees a settled query's slot and logs it when slow; false when it was settled already. */
-  #settle(run: QueryRun): boolean {
+  #settle(run: QueryRun, error?: unknown): boolean {
     if (run.state !== 2) return false;
     run.state = 3;
     if (run.slot >= 0) {
@@ -381,6 +386,7 @@ export class Pool implements Database {
     this.#gate.release();
     if (run.startedAt >= 0) {
       const elapsed = this.#settings.now() - run.startedAt;
+      if (this.#observers.active) this.#observers.emit(elapsed, error);
       if (elapsed > this.#settings.slowQueryThreshold) {
         this.#slow(
           run.query,
@@ -571,6 +577,10 @@ export class Pool implements Database {
       this.#settings.now,
       () => this.stats(),
     );
+  }
+
+  onQuery(listener: QueryObserver): () => void {
+    return this.#observers.add(listener);
   }
 
   stats(): PoolStats {

@@ -117,6 +117,41 @@ export interface CloseOptions {
 }
 
 /**
+ * What `db.onQuery()` listeners are told about one query that ran: how long it held its
+ * connection (milliseconds, from dispatch to settle; queueing excluded) and, when it failed, the
+ * error's `code` (a SQLSTATE such as `23505`, a plinth code, or `"unknown"`).
+ *
+ * @example
+ * ```ts
+ * import type { QueryObservation } from "@plinth/database";
+ * import assert from "node:assert/strict";
+ *
+ * const failed: QueryObservation = { duration: 1.8, ok: false, code: "23505" };
+ * assert.equal(failed.ok ? undefined : failed.code, "23505");
+ * ```
+ */
+export type QueryObservation =
+  | { readonly duration: number; readonly ok: true }
+  | { readonly duration: number; readonly ok: false; readonly code: string };
+
+/**
+ * A `db.onQuery()` listener. It runs synchronously as each query settles, so it must be cheap;
+ * what it throws is ignored.
+ *
+ * @example
+ * ```ts
+ * import type { QueryObserver } from "@plinth/database";
+ * import assert from "node:assert/strict";
+ *
+ * const durations: number[] = [];
+ * const observer: QueryObserver = (query) => void durations.push(query.duration);
+ * observer({ duration: 2, ok: true });
+ * assert.deepEqual(durations, [2]);
+ * ```
+ */
+export type QueryObserver = (query: QueryObservation) => void;
+
+/**
  * A connected pool: the postgres.js tagged template `sql` (every query through it is bounded by
  * the queue timeout, timed for the slow-query log, and refused after `close()`), transactions,
  * health, stats and a graceful close.
@@ -152,6 +187,14 @@ export interface Database {
   health(options?: HealthOptions): Promise<HealthReport>;
   /** The pool's connections now. */
   stats(): PoolStats;
+  /**
+   * Calls `listener` once for every query that ran, as it settles, with its duration and
+   * outcome (for metrics: `instrumentDatabase()` of `@plinth/metrics`). Queries are timed only
+   * while a listener is registered or the slow-query log is on. The queries of a `transaction()`
+   * (or `sql.begin`/`sql.reserve`) run on a held connection and are not reported. Returns the
+   * function that removes the listener.
+   */
+  onQuery(listener: QueryObserver): () => void;
   /** Stops new queries, waits for running ones (up to `timeout`), then closes every connection. */
   close(options?: CloseOptions): Promise<void>;
   /** `close()` with the default timeout, for `await using`. */

@@ -550,6 +550,66 @@ export interface EventBusOptions {
 }
 
 /**
+ * What `bus.onEvent()` listeners are told: an event `published` (the stream acked it), a
+ * delivery `handled` or `failed` by its handler (`duration` in milliseconds, validation and
+ * idempotency check included; `timed_out` when `handlerTimeout` struck), or an event
+ * `dead_lettered` (with the `dlq-reason`, also when no dead-letter queue is configured and it
+ * is dropped).
+ *
+ * @example
+ * ```ts
+ * import type { EventObservation } from "@plinth/events";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: EventObservation = {
+ *   kind: "handled",
+ *   subject: "org.created",
+ *   durable: "audit",
+ *   duration: 3.2,
+ * };
+ * assert.equal(seen.kind, "handled");
+ * ```
+ */
+export type EventObservation =
+  | { readonly kind: "published"; readonly subject: string }
+  | {
+    readonly kind: "handled";
+    readonly subject: string;
+    readonly durable: string;
+    readonly duration: number;
+  }
+  | {
+    readonly kind: "failed";
+    readonly subject: string;
+    readonly durable: string;
+    readonly duration: number;
+    readonly timedOut: boolean;
+  }
+  | {
+    readonly kind: "dead_lettered";
+    readonly subject: string;
+    readonly durable: string;
+    readonly reason: string;
+  };
+
+/**
+ * A `bus.onEvent()` listener. It runs synchronously on the publish and delivery paths, so it
+ * must be cheap; what it throws is ignored.
+ *
+ * @example
+ * ```ts
+ * import type { EventObserver } from "@plinth/events";
+ * import assert from "node:assert/strict";
+ *
+ * const kinds: string[] = [];
+ * const observer: EventObserver = (event) => void kinds.push(event.kind);
+ * observer({ kind: "published", subject: "org.created" });
+ * assert.deepEqual(kinds, ["published"]);
+ * ```
+ */
+export type EventObserver = (event: EventObservation) => void;
+
+/**
  * Domain events: publish, subscribe with a durable consumer, close. Implemented on NATS
  * JetStream by {@linkcode connectEvents} and in-process by {@linkcode createMemoryBus}, with the
  * same semantics: at-least-once delivery, redelivery with backoff, a dead-letter queue.
@@ -600,6 +660,12 @@ export interface EventBus {
     events: readonly PublishEvent[],
     options?: PublishManyOptions,
   ): Promise<PublishResult[]>;
+  /**
+   * Calls `listener` when an event is published, handled, failed by its handler or
+   * dead-lettered (for metrics: `instrumentEvents()` of `@plinth/metrics`). Returns the function
+   * that removes the listener.
+   */
+  onEvent(listener: EventObserver): () => void;
   /** Starts a durable subscription; `handler(payload, meta)` is called once per delivery. */
   subscribe<T = unknown>(
     subject: string,

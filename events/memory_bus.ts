@@ -4,6 +4,7 @@ import type {
   EventBus,
   EventBusOptions,
   EventHandler,
+  EventObserver,
   PublishAck,
   PublishEvent,
   PublishManyOptions,
@@ -23,6 +24,7 @@ import {
   resolveSubscribe,
 } from "./_options.ts";
 import { type Delivery, dispatch, type DispatchTarget } from "./_dispatch.ts";
+import { EventObservers } from "./_observers.ts";
 import { InFlight } from "./_in_flight.ts";
 import { prepareEvent, PUBLISH_ACTION } from "./_prepare.ts";
 import { matchSubject } from "./_subject.ts";
@@ -323,6 +325,7 @@ class MemoryBus implements EventBus {
   readonly #consumers = new Map<string, MemoryConsumer>();
   readonly #subscriptions = new Set<MemorySubscription<unknown>>();
   readonly #store: MemoryIdempotencyStore;
+  readonly #observers = new EventObservers();
   #closing: Promise<void> | undefined;
 
   constructor(options: MemoryBusOptions) {
@@ -347,6 +350,10 @@ class MemoryBus implements EventBus {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  onEvent(listener: EventObserver): () => void {
+    return this.#observers.add(listener);
   }
 
   #checkOpen(action: string): void {
@@ -390,6 +397,7 @@ class MemoryBus implements EventBus {
       this.#maxPayload,
     );
     const ack = this.#store_(subject, event.id, event.body, event.headers);
+    if (this.#observers.active) this.#observers.emit({ kind: "published", subject });
     const logger = this.#options.logger;
     if (logger.isLevelEnabled("debug")) {
       logger.debug("Event published", {
@@ -467,6 +475,7 @@ class MemoryBus implements EventBus {
       handler,
       logger: this.#options.logger,
       deadLetterPrefix: deadLetter?.prefix,
+      observers: this.#observers,
       sendDeadLetter: (dlqSubject, body, headers, id) => {
         this.#store_(
           dlqSubject,

@@ -3,7 +3,9 @@
 # (trust auth, database "test") and NATS with JetStream on 127.0.0.1:4222. Idempotent: a server
 # that answers is left alone, one that is installed but stopped is started, one that is
 # missing is installed from Debian's packages first. Exits non-zero, naming the server, when
-# one still does not answer.
+# one still does not answer. Also installs Debian's `prometheus` package when `promtool` is
+# missing: the metrics tests run `promtool check metrics` and start their own Prometheus on a
+# free port (the package's own service is stopped; nothing depends on it).
 set -u
 
 log() { printf 'services: %s\n' "$*"; }
@@ -82,7 +84,27 @@ ensure_nats() {
   log "NATS with JetStream answers on 127.0.0.1:4222"
 }
 
+ensure_prometheus() {
+  if command -v promtool >/dev/null && command -v prometheus >/dev/null; then
+    log "promtool and prometheus are installed"
+    return 0
+  fi
+  log "promtool is not installed: installing the Debian package prometheus"
+  apt_install --no-install-recommends prometheus || return 1
+  # The package may start its own service (on 9090); the tests never use it: stop it.
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    $sudo /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
+  if ! command -v promtool >/dev/null; then log "promtool is still missing"; return 1; fi
+  log "promtool and prometheus are installed"
+}
+
 status=0
 ensure_postgres || status=1
 ensure_nats || status=1
+ensure_prometheus || status=1
 exit "$status"
