@@ -1,7 +1,9 @@
 import { runWithContext } from "@plinth/logging";
+import { extractTraceContext, withSpan } from "@plinth/tracing";
 import type { EventMeta, EventSchema, SchemaIssue } from "./event_bus.ts";
 import { backoffDelay, type BusLogger, type ResolvedSubscribe } from "./_options.ts";
 import { contextFromHeaders, describeError, metaFromHeaders } from "./_envelope.ts";
+import type { EventObservers } from "./_observers.ts";
 
 /** One delivery of one event to a subscription, whatever the transport. */
 export interface Delivery {
@@ -32,6 +34,8 @@ export interface DispatchTarget<T> {
   readonly logger: BusLogger;
   readonly deadLetterPrefix: string | undefined;
   readonly sendDeadLetter: SendDeadLetter;
+  /** The bus's `onEvent()` listeners. */
+  readonly observers?: EventObservers | undefined;
 }
 
 /** Why an event went to the dead-letter queue (the `dlq-reason` header). */
@@ -84,6 +88,7 @@ async function deadLetter<T>(
   const fields = { ...logFields(delivery, options.durable, id), reason };
   if (target.deadLetterPrefix === undefined) {
     delivery.term();
+    observeDeadLetter(target, delivery.subject, reason);
     logger.error("Event dropped: it failed and no dead-letter queue is configured", {
       ...fields,
       err: error,
@@ -115,6 +120,7 @@ async function deadLetter<T>(
     return;
   }
   delivery.term();
+  observeDeadLetter(target, delivery.subject, reason);
   logger.error("Event sent to the dead-letter queue", {
     ...fields,
     dlq_subject: subject,
@@ -122,16 +128,41 @@ async function deadLetter<T>(
   });
 }
 
+function observeDeadLetter<T>(target: DispatchTarget<T>, subject: string, reason: string): void {
+  if (target.observers?.active !== true) return;
+  target.observers.emit({
+    kind: "dead_lettered",
+    subject,
+    durable: target.options.durable,
+    reason,
+  });
+}
+
 /**
  * Processes one delivery: parse, then validate, deduplicate and run the handler inside the
  * event's logging context (the three bounded together by `handlerTimeout`), then ack, nak with
- * backoff or dead-letter. Never throws.
+ * backoff or dead-letter. All of it runs in a CONSUMER span under the event's trace, so every
+ * line it logs carries the publisher's trace id. Never throws.
  */
-export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>): Promise<void> {
-  const { logger, options } = target;
+export function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>): Promise<void> {
   const headers = delivery.headers;
   const id = headers["ce-id"] ?? headers["nats-msg-id"] ??
     `${delivery.stream}:${delivery.sequence}`;
+  return runTraced(
+    delivery,
+    target.options.durable,
+    id,
+    () => processDelivery(delivery, target, id),
+  );
+}
+
+async function processDelivery<T>(
+  delivery: Delivery,
+  target: DispatchTarget<T>,
+  id: string,
+): Promise<void> {
+  const { logger, options } = target;
+  const headers = delivery.headers;
   const debug = logger.isLevelEnabled("debug");
   if (debug) logger.debug("Event received", logFields(delivery, options.durable, id));
   if (delivery.deliveryCount > options.maxDeliver) {
@@ -162,6 +193,22 @@ export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>)
     if (outcome.kind === "invalid") {
       const error = new Error(`Payload does not match the schema: ${outcome.issues.join("; ")}`);
       return await deadLetter(delivery, target, id, "schema_violation", error);
+    }
+    const observers = target.observers;
+    if (observers?.active === true && outcome.kind !== "skipped") {
+      const subject = delivery.subject;
+      const duration = performance.now() - started;
+      observers.emit(
+        outcome.kind === "handled"
+          ? { kind: "handled", subject, durable: options.durable, duration }
+          : {
+            kind: "failed",
+            subject,
+            durable: options.durable,
+            duration,
+            timedOut: outcome.kind === "timed_out",
+          },
+      );
     }
     if (outcome.kind === "skipped" || outcome.kind === "handled") {
       delivery.ack();
@@ -201,6 +248,34 @@ export async function dispatch<T>(delivery: Delivery, target: DispatchTarget<T>)
       logger.warn("Event handler failed: will retry", fields);
     }
   });
+}
+
+/**
+ * Runs `fn` with the delivery's request id in the logging context, in a CONSUMER span that is a
+ * child of the publisher's (the event's `traceparent`), with OpenTelemetry messaging attributes.
+ */
+function runTraced(
+  delivery: Delivery,
+  durable: string,
+  id: string,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const headers = delivery.headers;
+  return runWithContext(
+    contextFromHeaders(headers),
+    () =>
+      withSpan(`process ${delivery.subject}`, fn, {
+        kind: "consumer",
+        parent: extractTraceContext(headers) ?? null,
+        attributes: {
+          "messaging.system": "nats",
+          "messaging.operation.type": "process",
+          "messaging.destination.name": delivery.subject,
+          "messaging.consumer.group.name": durable,
+          "messaging.message.id": id,
+        },
+      }),
+  );
 }
 
 /** How a handler run ended. */

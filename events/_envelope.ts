@@ -1,4 +1,5 @@
 import { getContext, type LogContext } from "@plinth/logging";
+import { createTraceContext, currentTrace, injectTraceHeaders } from "@plinth/tracing";
 import { EventError } from "./errors.ts";
 import type { EventMeta } from "./event_bus.ts";
 
@@ -6,16 +7,11 @@ import type { EventMeta } from "./event_bus.ts";
 export const SPEC_VERSION = "1.0";
 /** The request id header. */
 export const REQUEST_ID_HEADER = "x-request-id";
-/** The W3C trace context header. */
-export const TRACEPARENT_HEADER = "traceparent";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CRLF = /[\r\n]/;
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const RESERVED = /^(ce-|nats-|content-type$)/i;
 
 /** Throws unless `id` is usable as an event id (a non-empty printable string, at most 256). */
@@ -131,23 +127,10 @@ export function nonFinitePath(payload: unknown): { path: string; what: string } 
   return found;
 }
 
-/** The `traceparent` of the current logging context, if it has one. */
-function contextTraceparent(context: LogContext): string | undefined {
-  const explicit = context["traceparent"];
-  if (typeof explicit === "string" && TRACEPARENT.test(explicit)) return explicit;
-  const { trace_id: traceId, span_id: spanId } = context;
-  if (
-    typeof traceId === "string" && HEX32.test(traceId) && typeof spanId === "string" &&
-    HEX16.test(spanId)
-  ) {
-    return `00-${traceId}-${spanId}-01`;
-  }
-  return undefined;
-}
-
 /**
- * The headers of an event: the CloudEvents attributes, the context's request id and
- * traceparent, then the user's own headers (already checked).
+ * The headers of an event: the CloudEvents attributes, the context's request id, the current
+ * trace's `traceparent`/`tracestate` (a new trace when there is none, so every event has one),
+ * then the user's own headers (already checked).
  */
 export function envelopeHeaders(
   subject: string,
@@ -170,9 +153,8 @@ export function envelopeHeaders(
     if (typeof requestId === "string" && requestId !== "" && !CRLF.test(requestId)) {
       headers[REQUEST_ID_HEADER] = requestId;
     }
-    const traceparent = contextTraceparent(context);
-    if (traceparent !== undefined) headers[TRACEPARENT_HEADER] = traceparent;
   }
+  injectTraceHeaders(headers, { context: currentTrace() ?? createTraceContext() });
   if (extra !== undefined) {
     for (const name of Object.keys(extra)) headers[name.toLowerCase()] = extra[name]!;
   }
@@ -186,19 +168,13 @@ export function headersSize(headers: Readonly<Record<string, string>>): number {
   return size + 30; // Nats-Msg-Id added by the transport
 }
 
-/** The logging context to restore around a handler: request id and trace ids from headers. */
+/**
+ * The logging context to restore around a handler: the request id from the headers (the trace
+ * ids come from the handler's span, a child of the event's `traceparent`).
+ */
 export function contextFromHeaders(headers: Readonly<Record<string, string>>): LogContext {
-  const fields: Record<string, string> = {};
   const requestId = headers[REQUEST_ID_HEADER];
-  if (requestId !== undefined && requestId !== "") fields["request_id"] = requestId;
-  const traceparent = headers[TRACEPARENT_HEADER];
-  const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
-  if (match !== null) {
-    fields["trace_id"] = match[2]!;
-    fields["span_id"] = match[3]!;
-    fields["traceparent"] = traceparent!;
-  }
-  return fields;
+  return requestId !== undefined && requestId !== "" ? { request_id: requestId } : {};
 }
 
 /** The {@linkcode EventMeta} of a delivery. */
