@@ -311,7 +311,7 @@ for (const mode of MODES) {
     assert.deepEqual(external, mode.key === "als" ? ["node:async_hooks"] : []);
     // Each edge package's sources are in the bundle.
     const inputs = Object.keys(metafile.inputs);
-    for (const pkg of ["errors", "logging", "auth", "rbac", "config"]) {
+    for (const pkg of ["errors", "logging", "auth", "rbac", "config", "tracing"]) {
       assert.ok(inputs.some((path) => path.startsWith(`${pkg}/`)), `${pkg} is bundled`);
     }
   });
@@ -325,6 +325,27 @@ for (const mode of MODES) {
       globalAsyncLocalStorage: mode.key === "als",
       processEnvBindings: mode.builtins,
     });
+  });
+
+  test(`${mode.name}: tracing() continues the caller's trace into log lines and outgoing headers`, async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const res = await request(mode, "/trace", {
+      headers: {
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        "x-request-id": `tr-${mode.key}`,
+      },
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.traceId, traceId);
+    assert.match(body.outgoing, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    assert.ok(!body.outgoing.includes("00f067aa0ba902b7"), "a new span id, not the caller's");
+    const { line } = await logLine(
+      mode,
+      (l) => l.message === "Trace probed" && l.request_id === `tr-${mode.key}`,
+    );
+    assert.equal(line.trace_id, traceId);
+    assert.match(line.span_id, /^[0-9a-f]{16}$/);
   });
 
   test(`${mode.name}: an unknown route is a 404 problem with a generated request id`, async () => {

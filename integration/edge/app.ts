@@ -3,7 +3,8 @@
  * (`integration/edge_test.mjs`): configuration from the Worker's `env` bindings through
  * `@plinth/config` (`dir: null`, no file system), request ids and access lines from
  * `@plinth/logging`, problem responses from `@plinth/errors`, JWTs and API keys from
- * `@plinth/auth`, permissions and tenant checks from `@plinth/rbac`.
+ * `@plinth/auth`, permissions and tenant checks from `@plinth/rbac`, W3C trace context from
+ * `@plinth/tracing`.
  *
  * It is a test fixture, not an example to deploy: `POST /tokens` issues a token for whatever
  * subject it is sent, and `/probe` reports what the runtime offers.
@@ -28,9 +29,11 @@ import {
 import { authenticate } from "@plinth/auth/hono";
 import { requireOrgAccess, requirePermission } from "@plinth/rbac/hono";
 import { loadConfig } from "@plinth/config";
+import { injectTraceHeaders } from "@plinth/tracing";
+import { tracing, type TracingVariables } from "@plinth/tracing/hono";
 
 /** The context variables the app's handlers read. */
-export type EdgeEnv = { Variables: AuthVariables & RequestIdVariables };
+export type EdgeEnv = { Variables: AuthVariables & RequestIdVariables & TracingVariables };
 
 /** The settings the app reads from the Worker's `env` (text bindings). */
 export const EdgeSettings = z.object({
@@ -110,12 +113,21 @@ export function buildApp(
 
   const app = new Hono<EdgeEnv>();
   app.use(requestId());
+  app.use(tracing());
   app.use(requestLogger({ logger }));
   app.use(problemBoundary());
   app.onError(problemHandler({ logger }));
   app.notFound(problemNotFound());
 
   app.get("/probe", (c) => c.json(probe()));
+
+  // The incoming trace continued: its id, the header an outgoing call would carry, and a line
+  // logged synchronously (so it carries the ids with or without AsyncLocalStorage).
+  app.get("/trace", (c) => {
+    logger.info("Trace probed");
+    const outgoing = injectTraceHeaders(new Headers());
+    return c.json({ traceId: c.var.trace.traceId, outgoing: outgoing.get("traceparent") });
+  });
 
   // The request context before and after an await, and a line logged after it.
   app.get("/context", async (c) => {
