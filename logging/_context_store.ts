@@ -84,14 +84,13 @@ export function resetContextStorage(scope?: ScopeLike): void {
 export class ContextRecord {
   /** Every field, the outer contexts' merged with this one's. */
   readonly fields: Readonly<Record<string, unknown>>;
-  /** `,"request_id":…,"trace_id":…,"span_id":…` for the ids present. */
-  readonly ids: string;
-  /** The ids present and their values. */
-  readonly idValues: ReadonlyMap<string, unknown>;
-  /** The other fields. */
-  readonly extras: readonly (readonly [string, unknown])[];
-  /** Every key present (ids and extras). */
-  readonly keys: ReadonlySet<string>;
+  // The views below are built on the first log line that needs them: a context entered by
+  // middleware for a request that logs nothing (or only through the access line's own fields)
+  // costs a frozen object and no more.
+  #ids: string | undefined;
+  #idValues: ReadonlyMap<string, unknown> | undefined;
+  #extras: readonly (readonly [string, unknown])[] | undefined;
+  #keys: ReadonlySet<string> | undefined;
   #chunkFor: Serializer | undefined;
   #chunk = "";
   #overlapFor: ReadonlySet<string> | undefined;
@@ -99,6 +98,36 @@ export class ContextRecord {
 
   constructor(fields: Record<string, unknown>) {
     this.fields = Object.freeze(fields);
+  }
+
+  /** `,"request_id":…,"trace_id":…,"span_id":…` for the ids present. */
+  get ids(): string {
+    if (this.#ids === undefined) this.#split();
+    return this.#ids!;
+  }
+
+  /** The ids present and their values. */
+  get idValues(): ReadonlyMap<string, unknown> {
+    if (this.#idValues === undefined) this.#split();
+    return this.#idValues!;
+  }
+
+  /** The other fields. */
+  get extras(): readonly (readonly [string, unknown])[] {
+    if (this.#extras === undefined) this.#split();
+    return this.#extras!;
+  }
+
+  /** Every key present (ids and extras). */
+  get keys(): ReadonlySet<string> {
+    if (this.#keys === undefined) {
+      this.#keys = new Set([...this.idValues.keys(), ...this.extras.map(([key]) => key)]);
+    }
+    return this.#keys;
+  }
+
+  #split(): void {
+    const fields = this.fields;
     const idValues = new Map<string, unknown>();
     let ids = "";
     for (const key of CONTEXT_ID_KEYS) {
@@ -107,14 +136,13 @@ export class ContextRecord {
       idValues.set(key, value);
       ids += plain.entry(key, value);
     }
-    this.ids = ids;
-    this.idValues = idValues;
     const extras: (readonly [string, unknown])[] = [];
     for (const key of Object.keys(fields)) {
       if (!idValues.has(key) && !CONTEXT_ID_KEYS.includes(key)) extras.push([key, fields[key]]);
     }
-    this.extras = extras;
-    this.keys = new Set([...idValues.keys(), ...extras.map(([key]) => key)]);
+    this.#ids = ids;
+    this.#idValues = idValues;
+    this.#extras = extras;
   }
 
   /** The ids and extras as line text, with `serializer`'s redaction; cached for the last one. */
