@@ -127,7 +127,7 @@ export interface TokenIssuerOptions {
   readonly accessTtl?: number | undefined;
   /** Refresh token lifetime, milliseconds (each rotation starts a new one). @default {2592000000 (30 days)} */
   readonly refreshTtl?: number | undefined;
-  /** How long after its first use a refresh token may be presented again by a concurrent retry without revoking its family, milliseconds. @default {10000 (10 s)} */
+  /** How long after its first use a refresh token may be presented again by a concurrent retry without revoking its family, milliseconds; 0 makes every second use a reuse. @default {10000 (10 s)} */
   readonly reuseGrace?: number | undefined;
   /** Clock skew allowed when checking refresh tokens, milliseconds. @default {5000 (5 s)} */
   readonly clockTolerance?: number | undefined;
@@ -511,7 +511,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
         core.retainUntil(claims.exp * 1000),
         t,
       );
-      if (firstUse !== undefined && t - firstUse > reuseGrace) {
+      // reuseGrace 0: no grace at all, so a second use in the same millisecond is reuse too.
+      if (firstUse !== undefined && (reuseGrace === 0 || t - firstUse > reuseGrace)) {
         await revokeFamily(claims, "Refresh token reuse detected; its family is revoked");
         throw new AuthError(
           "Cannot rotate refresh token: it was used before; its family is revoked",

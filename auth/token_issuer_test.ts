@@ -145,6 +145,24 @@ test("rotateRefreshToken() allows a concurrent retry within the grace period", a
   assert.equal((await issuer.rotateRefreshToken(x.refreshToken)).tokenType, "Bearer");
 });
 
+test("rotateRefreshToken() with reuseGrace 0: a second use in the same millisecond is reuse", async () => {
+  const issuer = createTokenIssuer({
+    ...BASE,
+    secret: SECRET,
+    kid: "k",
+    now: () => T0,
+    reuseGrace: 0,
+  });
+  const first = await issuer.generateTokenPair(subject);
+  const results = await Promise.allSettled([
+    issuer.rotateRefreshToken(first.refreshToken),
+    issuer.rotateRefreshToken(first.refreshToken),
+  ]);
+  assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+  const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+  assert.equal((refused.reason as { code?: string }).code, "refresh_token_reused");
+});
+
 test("rotateRefreshToken() revokes the whole family when a used token comes back", async () => {
   let now = T0;
   const logger = capture();

@@ -190,6 +190,28 @@ function assertDenied(result, what, flag, item) {
  * (a known defect). `inherit` lists variables the runner's values of which are kept.
  */
 const EXAMPLES = {
+  models: {
+    server: ["PostgreSQL", databaseUrl, 5432],
+    env: { DATABASE_URL: databaseUrl },
+    inherit: ["PGPASSWORD", "PGAPPNAME", "PGTARGETSESSIONATTRS"],
+    without(c) {
+      // postgres.js reads PGPASSWORD only when the URL holds no password.
+      if (c.item === "PGPASSWORD" && new URL(databaseUrl).password !== "") return "runs";
+      return "denied";
+    },
+    check({ stdout }) {
+      const out = lines(stdout).filter((line) => !line.startsWith("{"));
+      assert.deepEqual(out, [
+        "migrations: 1 applied, then 0",
+        "organisation acme: budget 100, used 0",
+        "api key: shown once (true), lookup role org_user, hash 64 hex digits",
+        "charged 60: remaining 40, usage recorded true",
+        "charge 41: 429 budget_exceeded",
+        "refresh token: first use true, replay sees first use at 1000",
+        "monthly reset run twice at once: 1 organisation reset",
+      ]);
+    },
+  },
   metrics: {
     env: {},
     check({ stdout }) {

@@ -101,6 +101,9 @@ function listFiles(dir, base = dir) {
   return out;
 }
 
+/** Files of a package folder the build writes itself (or copies below), not assets. */
+const PACKAGE_FILES = new Set(["deno.json", "package.json", "README.md", "LICENSE"]);
+
 /** Everything the build needs to know about one workspace member. */
 function describe(name) {
   const dir = join(root, name);
@@ -111,8 +114,13 @@ function describe(name) {
   const exports = typeof deno.exports === "string" ? { ".": deno.exports } : deno.exports ?? {};
   if (Object.keys(exports).length === 0) fail(`${name}: deno.json has no exports`);
   const excluded = excluder(deno.publish?.exclude ?? []);
-  const sources = listFiles(dir)
+  const files = listFiles(dir);
+  const sources = files
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !excluded(f))
+    .sort();
+  // Other published files (SQL migrations, say) are copied as they are.
+  const assets = files
+    .filter((f) => !f.endsWith(".ts") && !excluded(f) && !PACKAGE_FILES.has(f))
     .sort();
   for (const [subpath, target] of Object.entries(exports)) {
     const file = target.replace(/^\.\//, "");
@@ -120,7 +128,7 @@ function describe(name) {
       fail(`${name}: export "${subpath}" points at ${target}, which is missing or excluded`);
     }
   }
-  return { name, dir, deno, npm, exports, sources };
+  return { name, dir, deno, npm, exports, sources, assets };
 }
 
 const members = new Map(selected.map((name) => [name, describe(name)]));
@@ -276,6 +284,10 @@ for (const name of selected) {
   for (const file of ["README.md", "LICENSE"]) {
     if (!existsSync(join(m.dir, file))) problems.push(`${name}: no ${file}`);
     else copyFileSync(join(m.dir, file), join(out, file));
+  }
+  for (const file of m.assets) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    copyFileSync(join(m.dir, file), join(out, file));
   }
   const declared = {
     ...m.npm.dependencies,

@@ -37,6 +37,11 @@ const THIRD_PARTY_TYPES = new Set([
   "Logger",
   "AppError",
   "AuthContext",
+  "Role",
+  "TokenStore",
+  "ApiKeyRecord",
+  // zod (models' schemas)
+  "ZodType",
 ]);
 
 const args = new Set(process.argv.slice(2));

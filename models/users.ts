@@ -1,0 +1,351 @@
+import { z } from "zod";
+import type postgres from "postgres";
+import { type Role, RoleSchema } from "@plinth/rbac";
+import {
+  cursorOf,
+  foreignKeyViolation,
+  pageOf,
+  pageSize,
+  parseInput,
+  timestamp,
+  uniqueViolation,
+  uuid,
+} from "./_common.ts";
+import { ModelsError } from "./models_error.ts";
+import type { ListOptions, Page } from "./pagination.ts";
+import type { Sql } from "./sql.ts";
+
+/**
+ * The statuses of a user: `active` or `suspended`.
+ *
+ * @example
+ * ```ts
+ * import { USER_STATUSES } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(USER_STATUSES, ["active", "suspended"]);
+ * ```
+ */
+export const USER_STATUSES: readonly ["active", "suspended"] = Object.freeze(
+  ["active", "suspended"] as const,
+);
+
+/**
+ * A user's status.
+ *
+ * @example
+ * ```ts
+ * import type { UserStatus } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * const status: UserStatus = "active";
+ * assert.equal(status, "active");
+ * ```
+ */
+export type UserStatus = typeof USER_STATUSES[number];
+
+/**
+ * A user as stored and as sent on the wire. A `system_admin` belongs to no organisation
+ * (`org_id` is `null`); every other role to exactly one.
+ *
+ * @example
+ * ```ts
+ * import type { User } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * const admin: User = {
+ *   id: "0b6c3c38-7d1e-4a43-9b0e-6a0f4d1c2e3f", org_id: null, email: "root@example.com",
+ *   name: "Root", role: "system_admin", status: "active", created_at: new Date(), updated_at: new Date(),
+ * };
+ * assert.equal(admin.org_id, null);
+ * ```
+ */
+export interface User {
+  /** The id, a UUID the database assigns. */
+  id: string;
+  /** The organisation; `null` for a system administrator. */
+  org_id: string | null;
+  /** The e-mail address, unique without regard to case, as first written. */
+  email: string;
+  /** The name people read, 1 to 200 characters. */
+  name: string;
+  /** The role, one of `ROLES` of `@plinth/rbac`. */
+  role: Role;
+  /** `active` or `suspended`. */
+  status: UserStatus;
+  /** When it was created. */
+  created_at: Date;
+  /** When it last changed (set by the database). */
+  updated_at: Date;
+}
+
+/**
+ * What a client may send to create a user: no `id` or timestamps.
+ *
+ * @example
+ * ```ts
+ * import type { CreateUser } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * const input: CreateUser = {
+ *   org_id: "6f1c2f9e-54a4-4c0e-9a51-1f7d3f1e2b3c", email: "ann@acme.test", name: "Ann", role: "org_admin",
+ * };
+ * assert.equal(input.role, "org_admin");
+ * ```
+ */
+export interface CreateUser {
+  /** The organisation; `null` (or absent) exactly for a `system_admin`. @default {null} */
+  org_id?: string | null | undefined;
+  /** The e-mail address. */
+  email: string;
+  /** The name. */
+  name: string;
+  /** The role. */
+  role: Role;
+  /** The initial status. @default {"active"} */
+  status?: UserStatus | undefined;
+}
+
+/**
+ * zod schema of a {@linkcode UserStatus}.
+ *
+ * @example
+ * ```ts
+ * import { UserStatusSchema } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(UserStatusSchema.parse("suspended"), "suspended");
+ * ```
+ */
+export const UserStatusSchema: z.ZodType<UserStatus> = z.enum(USER_STATUSES);
+
+const email = z.string().max(254).regex(/^[^@\s]+@[^@\s]+$/, "must be an e-mail address");
+const userName = z.string().min(1).max(200);
+
+function adminHasNoOrg(user: { role: Role; org_id?: string | null | undefined }): boolean {
+  return (user.role === "system_admin") === (user.org_id === null || user.org_id === undefined);
+}
+const ORG_RULE = {
+  message: "must be null exactly when role is system_admin",
+  path: ["org_id"],
+};
+
+/**
+ * zod schema of a stored {@linkcode User}; refuses a `system_admin` with an organisation and
+ * anyone else without one.
+ *
+ * @example
+ * ```ts
+ * import { UserSchema } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * const user = {
+ *   id: "0b6c3c38-7d1e-4a43-9b0e-6a0f4d1c2e3f", org_id: null, email: "root@example.com",
+ *   name: "Root", role: "system_admin", status: "active",
+ *   created_at: "2026-12-01T00:00:00Z", updated_at: "2026-12-01T00:00:00Z",
+ * };
+ * assert.equal(UserSchema.safeParse(user).success, true);
+ * assert.equal(UserSchema.safeParse({ ...user, role: "org_user" }).success, false);
+ * ```
+ */
+export const UserSchema: z.ZodType<User> = z.strictObject({
+  id: uuid,
+  org_id: uuid.nullable(),
+  email,
+  name: userName,
+  role: RoleSchema,
+  status: UserStatusSchema,
+  created_at: timestamp,
+  updated_at: timestamp,
+}).refine(adminHasNoOrg, ORG_RULE);
+
+/**
+ * zod schema of {@linkcode CreateUser}: refuses `id`, timestamps, unknown fields and roles, a
+ * malformed e-mail, and an organisation that does not fit the role.
+ *
+ * @example
+ * ```ts
+ * import { CreateUserSchema } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(CreateUserSchema.safeParse({ email: "a@b.c", name: "A", role: "root" }).success, false);
+ * assert.equal(CreateUserSchema.safeParse({ email: "a@b.c", name: "A", role: "system_admin" }).success, true);
+ * ```
+ */
+export const CreateUserSchema: z.ZodType<CreateUser> = z.strictObject({
+  org_id: uuid.nullable().optional(),
+  email,
+  name: userName,
+  role: RoleSchema,
+  status: UserStatusSchema.optional(),
+}).refine(adminHasNoOrg, ORG_RULE);
+
+function columns(sql: Sql): postgres.PendingQuery<postgres.Row[]> {
+  return (sql as postgres.Sql)`id::text, org_id::text, email, name, role, status, created_at, updated_at`;
+}
+
+function notFound(action: string): ModelsError {
+  return new ModelsError(`Cannot ${action}: no user has this id`, { code: "user_not_found" });
+}
+
+/**
+ * Creates a user.
+ *
+ * @param sql A postgres.js `sql`.
+ * @param input Organisation, e-mail, name, role, status ({@linkcode CreateUserSchema}).
+ * @returns The stored user.
+ * @throws {AppError} `validation_failed` (422) when `input` fails the schema.
+ * @throws {ModelsError} `email_taken` when another user has the e-mail (in any case),
+ * `organization_not_found` when `org_id` names no organisation.
+ *
+ * @example
+ * ```ts
+ * import { createUser } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * // Checked before any query: a system administrator has no organisation.
+ * await assert.rejects(
+ *   createUser({} as never, { org_id: "6f1c2f9e-54a4-4c0e-9a51-1f7d3f1e2b3c", email: "a@b.c", name: "A", role: "system_admin" }),
+ *   { code: "validation_failed" },
+ * );
+ * ```
+ */
+export async function createUser(sql: Sql, input: CreateUser): Promise<User> {
+  const data = parseInput(CreateUserSchema, input);
+  try {
+    const [row] = await (sql as postgres.Sql)`insert into users (org_id, email, name, role, status)
+      values (${data.org_id ?? null}, ${data.email}, ${data.name}, ${data.role}, ${
+      data.status ?? "active"
+    }) returning ${columns(sql)}`;
+    return row as User;
+  } catch (error) {
+    if (uniqueViolation(error, "users_email_key")) {
+      throw new ModelsError("Cannot create user: the e-mail address is taken", {
+        code: "email_taken",
+        cause: error,
+      });
+    }
+    if (foreignKeyViolation(error, "users_org_id_fkey")) {
+      throw new ModelsError("Cannot create user: no organisation has this id", {
+        code: "organization_not_found",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Reads a user.
+ *
+ * @param sql A postgres.js `sql`.
+ * @param id Its id.
+ * @returns The user.
+ * @throws {ModelsError} `user_not_found`.
+ *
+ * @example
+ * ```ts
+ * import { getUser } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(getUser({} as never, "not-a-uuid"), { code: "user_not_found" });
+ * ```
+ */
+export async function getUser(sql: Sql, id: string): Promise<User> {
+  if (!uuid.safeParse(id).success) throw notFound("get user");
+  const [row] = await (sql as postgres.Sql)`select ${columns(sql)} from users where id = ${id}`;
+  if (row === undefined) throw notFound("get user");
+  return row as User;
+}
+
+/**
+ * Finds a user by e-mail address, without regard to case (through the unique index on
+ * `lower(email)`).
+ *
+ * @param sql A postgres.js `sql`.
+ * @param address The e-mail address.
+ * @returns The user, or `null`.
+ * @throws {TypeError} When `address` is not a string.
+ *
+ * @example
+ * ```ts
+ * import { findUserByEmail } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(findUserByEmail({} as never, 42 as never), TypeError);
+ * ```
+ */
+export async function findUserByEmail(sql: Sql, address: string): Promise<User | null> {
+  if (typeof address !== "string") {
+    throw new TypeError("Cannot find user by e-mail: address must be a string");
+  }
+  const [row] = await (sql as postgres.Sql)`select ${columns(sql)} from users
+    where lower(email) = lower(${address})`;
+  return (row as User | undefined) ?? null;
+}
+
+/**
+ * Lists the users of one organisation by id, one keyset page at a time.
+ *
+ * @param sql A postgres.js `sql`.
+ * @param orgId The organisation.
+ * @param options `after` (the previous page's `next`) and `limit`.
+ * @returns The page.
+ * @throws {TypeError} When `orgId` or `after` is not a UUID.
+ * @throws {RangeError} When `limit` is not an integer from 1 to 1000.
+ *
+ * @example
+ * ```ts
+ * import { listUsers } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(listUsers({} as never, "acme"), TypeError);
+ * ```
+ */
+export async function listUsers(
+  sql: Sql,
+  orgId: string,
+  options: ListOptions = {},
+): Promise<Page<User>> {
+  if (!uuid.safeParse(orgId).success) {
+    throw new TypeError("Cannot list users: orgId must be a UUID");
+  }
+  const limit = pageSize("list users", options.limit);
+  const after = cursorOf("list users", options.after);
+  const q = sql as postgres.Sql;
+  const rows = after === null
+    ? await q`select ${columns(sql)} from users where org_id = ${orgId}
+        order by id limit ${limit + 1}`
+    : await q`select ${columns(sql)} from users where org_id = ${orgId} and id > ${after}
+        order by id limit ${limit + 1}`;
+  return pageOf(rows as unknown as User[], limit);
+}
+
+/**
+ * Sets a user's status.
+ *
+ * @param sql A postgres.js `sql`.
+ * @param id Its id.
+ * @param status The new status.
+ * @returns The updated user.
+ * @throws {TypeError} When `status` is not a {@linkcode UserStatus}.
+ * @throws {ModelsError} `user_not_found`.
+ *
+ * @example
+ * ```ts
+ * import { updateUserStatus } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(updateUserStatus({} as never, "x", "banned" as never), TypeError);
+ * ```
+ */
+export async function updateUserStatus(sql: Sql, id: string, status: UserStatus): Promise<User> {
+  if (!USER_STATUSES.includes(status)) {
+    throw new TypeError("Cannot update user status: status must be one of USER_STATUSES");
+  }
+  if (!uuid.safeParse(id).success) throw notFound("update user status");
+  const [row] = await (sql as postgres.Sql)`update users set status = ${status}
+    where id = ${id} returning ${columns(sql)}`;
+  if (row === undefined) throw notFound("update user status");
+  return row as User;
+}
