@@ -190,6 +190,25 @@ function assertDenied(result, what, flag, item) {
  * (a known defect). `inherit` lists variables the runner's values of which are kept.
  */
 const EXAMPLES = {
+  outbox: {
+    server: ["PostgreSQL", databaseUrl, 5432],
+    env: { DATABASE_URL: databaseUrl },
+    inherit: ["PGPASSWORD", "PGAPPNAME", "PGTARGETSESSIONATTRS"],
+    without(c) {
+      // postgres.js reads PGPASSWORD only when the URL holds no password.
+      if (c.item === "PGPASSWORD" && new URL(databaseUrl).password !== "") return "runs";
+      return "denied";
+    },
+    check({ stdout }) {
+      const out = lines(stdout).filter((line) => !line.startsWith("{"));
+      assert.deepEqual(out, [
+        "relay listening: true",
+        "rolled back: quota exceeded",
+        "received: acme:12",
+        "pending: 0, published by this relay: 1",
+      ]);
+    },
+  },
   models: {
     server: ["PostgreSQL", databaseUrl, 5432],
     env: { DATABASE_URL: databaseUrl },

@@ -37,6 +37,8 @@ const THIRD_PARTY_TYPES = new Set([
   "Logger",
   "AppError",
   "AuthContext",
+  "Database",
+  "EventBus",
   "Role",
   "TokenStore",
   "ApiKeyRecord",

@@ -1,0 +1,181 @@
+// @plinth/outbox against publishing directly, on the shared PostgreSQL and NATS JetStream:
+//
+// - throughput: 10 000 events enqueued (enqueueMany) in transactions of 100 (while one relay runs) until the
+//   stream holds them all, against the same 10 000 events published with the bus's publishMany()
+//   (concurrency 256) to a stream of their own; events per second, target ≥ 0.5×. Run twice:
+//   every event on one subject and spread over 16 subjects (`usage.recorded.<org>`, published
+//   side by side), each with the default `window: 1` (a subject's events one after another, so
+//   their order holds even across failures) and with a pipelined window (in order only while
+//   nothing fails); relay `batchSize: 2000`;
+// - lag: 1 000 events/s for 10 s (a transaction of 10 every 10 ms); for each event, the time from
+//   just before its transaction commits to the stream's ack of the relay's publish; p50 / p99,
+//   target p99 ≤ 100 ms.
+//
+// Streams and the outbox table are unique to the run and removed at the end.
+//
+//   node bench/outbox.ts            (Node 24)
+//   deno run -A bench/outbox.ts
+//   bun bench/outbox.ts
+import process from "node:process";
+import { connectDatabase, type Database } from "@plinth/database";
+import { connectEvents, type EventBus, type NatsEventBus, type PublishEvent } from "@plinth/events";
+import { enqueueMany, migrateOutbox, type Relay, startRelay } from "@plinth/outbox";
+
+const EVENTS = 10_000;
+const TX = 100;
+const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+function runtime(): string {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.deno !== undefined) return `Deno ${versions.deno}`;
+  if (versions.bun !== undefined) return `Bun ${versions.bun}`;
+  return `Node ${process.versions.node}`;
+}
+
+const run = `b${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+const table = `bench_outbox_${run}`;
+const streams = [
+  { name: `OUTBOX_${run}`, subjects: [`${run}.outbox.>`], storage: "memory" as const },
+  { name: `DIRECT_${run}`, subjects: [`${run}.direct.>`], storage: "memory" as const },
+];
+
+function subjects(kind: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${run}.${kind}.usage.org${i}`);
+}
+
+async function direct(bus: EventBus, spread: number): Promise<number> {
+  const names = subjects("direct", spread);
+  const events: PublishEvent[] = Array.from({ length: EVENTS }, (_, n) => ({
+    subject: names[n % spread]!,
+    payload: { org: `org${n % spread}`, tokens: n },
+  }));
+  const start = performance.now();
+  const results = await bus.publishMany(events, { concurrency: 256 });
+  const elapsed = performance.now() - start;
+  if (results.some((r) => !r.ok)) throw new Error("a direct publish failed");
+  return EVENTS / (elapsed / 1000);
+}
+
+async function throughput(db: Database, relay: Relay, spread: number): Promise<number> {
+  const names = subjects("outbox", spread);
+  const before = relay.stats().published;
+  const start = performance.now();
+  for (let tx = 0; tx < EVENTS / TX; tx++) {
+    await db.transaction(async (sql) => {
+      await enqueueMany(
+        sql,
+        Array.from({ length: TX }, (_, i) => {
+          const n = tx * TX + i;
+          return { subject: names[n % spread]!, payload: { org: `org${n % spread}`, tokens: n } };
+        }),
+        { table },
+      );
+    });
+  }
+  while (relay.stats().published - before < EVENTS) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return EVENTS / ((performance.now() - start) / 1000);
+}
+
+async function lag(db: Database, lags: number[], relay: Relay): Promise<[number, number]> {
+  lags.length = 0;
+  const names = subjects("outbox", 16);
+  const before = relay.stats().published;
+  const start = performance.now();
+  let sent = 0;
+  for (let tick = 0; tick < 1000; tick++) {
+    const due = start + tick * 10;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const t = Date.now();
+    await db.transaction(async (sql) => {
+      await enqueueMany(
+        sql,
+        Array.from(
+          { length: 10 },
+          (_, i) => ({ subject: names[(sent + i) % 16]!, payload: { t } }),
+        ),
+        { table },
+      );
+    });
+    sent += 10;
+  }
+  while (relay.stats().published - before < sent) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const sorted = [...lags].sort((a, b) => a - b);
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return [at(0.5), at(0.99)];
+}
+
+const db = await connectDatabase(databaseUrl, { max: 4, logger: silent });
+const relayDb = await connectDatabase(databaseUrl, { max: 2, logger: silent });
+const nats: NatsEventBus = await connectEvents({
+  servers: natsUrl,
+  streams,
+  deadLetter: false,
+  logger: silent,
+});
+const lags: number[] = [];
+let measuring = false;
+const bus: EventBus = Object.create(nats);
+bus.publish = async (subject, payload, options) => {
+  const ack = await nats.publish(subject, payload, options);
+  const t = (payload as { t?: number }).t;
+  if (measuring && t !== undefined) lags.push(Date.now() - t);
+  return ack;
+};
+await migrateOutbox(db, { table });
+let relay = await startRelay({ db: relayDb, bus, table, logger: silent, retention: 0 });
+const rows: string[][] = [];
+try {
+  // Warm-up: both paths once, small.
+  await nats.publishMany([{ subject: subjects("direct", 1)[0]!, payload: {} }]);
+  for (const [spread, window] of [[1, 1], [1, 256], [16, 1], [16, 32]] as const) {
+    await relay.close();
+    relay = await startRelay({
+      db: relayDb,
+      bus,
+      table,
+      logger: silent,
+      retention: 0,
+      window,
+      batchSize: 2000,
+    });
+    const d = await direct(nats, spread);
+    const o = await throughput(db, relay, spread);
+    const ratio = o / d;
+    rows.push([
+      `${spread === 1 ? "1 subject" : "16 subjects"}, window ${window}`,
+      `${Math.round(d).toLocaleString("en")}/s`,
+      `${Math.round(o).toLocaleString("en")}/s`,
+      `${ratio.toFixed(2)}×`,
+      ratio >= 0.5 ? "met" : "missed",
+    ]);
+  }
+  await relay.close();
+  relay = await startRelay({ db: relayDb, bus, table, logger: silent, retention: 0 });
+  measuring = true;
+  const [p50, p99] = await lag(db, lags, relay);
+  measuring = false;
+  console.log(`${runtime()}: ${EVENTS} events, transactions of ${TX}`);
+  console.log("| events on, relay window | publishMany | outbox e2e | ratio | ≥ 0.5× |");
+  console.log("| ----------------------- | ----------- | ---------- | ----- | ------ |");
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+  console.log(
+    `lag at 1 000 events/s for 10 s (16 subjects, window 1): p50 ${p50} ms, p99 ${p99} ms (target p99 ≤ 100 ms: ${
+      p99 <= 100 ? "met" : "missed"
+    })`,
+  );
+} finally {
+  await relay.close();
+  for (const stream of streams) await nats.deleteStream(stream.name).catch(() => {});
+  await nats.close();
+  await db.sql.unsafe(`drop table if exists ${table}`);
+  await relayDb.close();
+  await db.close();
+}
