@@ -190,6 +190,18 @@ function assertDenied(result, what, flag, item) {
  * (a known defect). `inherit` lists variables the runner's values of which are kept.
  */
 const EXAMPLES = {
+  httpclient: {
+    env: {},
+    check({ stdout }) {
+      assert.deepEqual(lines(stdout).filter((line) => !line.startsWith("{")), [
+        'GET orgs/acme after 2 attempts: {"id":"acme","seats":42}',
+        "retries logged: status 503",
+        "POST orgs without an Idempotency-Key: upstream_error (502) after 1 attempt",
+        "streamed: Hello, world!",
+        "usage: 11 prompt + 7 completion = 18 tokens",
+      ]);
+    },
+  },
   outbox: {
     server: ["PostgreSQL", databaseUrl, 5432],
     env: { DATABASE_URL: databaseUrl },
