@@ -793,7 +793,9 @@ async function forceRecycle(
   name: string,
 ): Promise<void> {
   const before = db.sql.options;
-  const running = db.sql`select pg_sleep(5)`.execute();
+  // Settled handlers attached at once: the terminated query can reject before the
+  // pg_terminate_backend() call below returns, which would otherwise be an unhandled rejection.
+  const running = db.sql`select pg_sleep(5)`.execute().then(() => "resolved", () => "rejected");
   await until(() => db.stats().busy === 1);
   let pids: number[] = [];
   const deadline = performance.now() + 2_000;
@@ -804,7 +806,7 @@ async function forceRecycle(
   }
   assert.ok(pids.length > 0, "the running query's backend was not found");
   await observer.sql`select pg_terminate_backend(${pids[0] ?? 0}::int)`;
-  await running.then(() => assert.fail("the terminated query resolved"), () => {});
+  assert.equal(await running, "rejected", "the terminated query resolved");
   await until(() => db.sql.options !== before, 5_000);
 }
 
