@@ -156,14 +156,25 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === "string" && value.length > 0 && value.length <= 1024;
 }
 
+/**
+ * The one role whose tokens may carry `org_id: null`: a system administrator belongs to no
+ * organisation. Every other role acts in one, so its `org_id` is a non-empty string.
+ */
+export const ORGLESS_ROLE = "system_admin";
+
+/** Whether `orgId` fits `role`: a non-empty string, or `null` for {@linkcode ORGLESS_ROLE}. */
+export function isOrgIdFor(orgId: unknown, role: unknown): boolean {
+  return orgId === null ? role === ORGLESS_ROLE : isNonEmptyString(orgId);
+}
+
 function checkClaims(payload: JWTPayload, kind: TokenKind): TokenClaims {
   const p = payload as Record<string, unknown>;
   const bad = !isNonEmptyString(p["sub"])
     ? "sub"
-    : !isNonEmptyString(p["org_id"])
-    ? "org_id"
     : !isNonEmptyString(p["role"])
     ? "role"
+    : !isOrgIdFor(p["org_id"], p["role"])
+    ? "org_id"
     : !isNonEmptyString(p["jti"])
     ? "jti"
     : typeof p["iat"] !== "number"

@@ -1,7 +1,9 @@
 import type { TokenClaims } from "./token_verifier.ts";
 
 /**
- * A request authenticated with a user's access token.
+ * A request authenticated with a user's access token. `orgId` is `null` for a system
+ * administrator, who belongs to no organisation (`role: "system_admin"`); for every other role
+ * it is the organisation the token acts in.
  *
  * @example
  * ```ts
@@ -16,6 +18,10 @@ import type { TokenClaims } from "./token_verifier.ts";
  *   },
  * };
  * assert.equal(auth.kind, "user");
+ *
+ * // Narrow before using orgId as an organisation: a system administrator has none.
+ * const scope = (a: UserAuth): string => a.orgId === null ? "every organisation" : a.orgId;
+ * assert.equal(scope({ ...auth, orgId: null, role: "system_admin" }), "every organisation");
  * ```
  */
 export interface UserAuth {
@@ -25,8 +31,8 @@ export interface UserAuth {
   readonly userId: string;
   /** Never set for users. */
   readonly keyId?: undefined;
-  /** The organisation the token acts in (`org_id`). */
-  readonly orgId: string;
+  /** The organisation the token acts in (`org_id`); `null` for a system administrator. */
+  readonly orgId: string | null;
   /** The role there. */
   readonly role: string;
   /** The token's scopes (from `scope`); empty when it has none. */
@@ -40,7 +46,8 @@ export interface UserAuth {
 }
 
 /**
- * A request authenticated with an organisation's API key.
+ * A request authenticated with an organisation's API key. Keys always belong to an
+ * organisation, so `orgId` is never `null` here.
  *
  * @example
  * ```ts
@@ -68,6 +75,7 @@ export interface ApiKeyAuth {
 
 /**
  * Who a request is from, as `authenticate()` (from `@plinth/auth/hono`) sets it on `c.var.auth`.
+ * Its `orgId` is `string | null`: `null` only for a system administrator's access token.
  *
  * @example
  * ```ts

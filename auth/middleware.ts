@@ -223,6 +223,11 @@ function scopesOf(scope: string | undefined): readonly string[] {
  * const ok = await app.request("/me", { headers: { authorization: `Bearer ${accessToken}` } });
  * assert.deepEqual(await ok.json(), { user: "u1", org: "acme" });
  *
+ * // A system administrator belongs to no organisation: c.var.auth.orgId is null.
+ * const root = await issuer.generateTokenPair({ userId: "root", orgId: null, role: "system_admin" });
+ * const asRoot = await app.request("/me", { headers: { authorization: `Bearer ${root.accessToken}` } });
+ * assert.deepEqual(await asRoot.json(), { user: "root", org: null });
+ *
  * const denied = await app.request("/me", { headers: { authorization: "Bearer nonsense" } });
  * assert.equal(denied.status, 401);
  * assert.equal(denied.headers.get("content-type"), "application/problem+json");

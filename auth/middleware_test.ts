@@ -220,6 +220,21 @@ test("authenticate() rejects the attack corpus with 401 problems, never 500", as
       "token_claims_invalid",
     ],
     [
+      "org_id null for an org role",
+      { authorization: `Bearer ${await sign({ org_id: null, role: "org_admin" })}` },
+      "token_claims_invalid",
+    ],
+    [
+      "org_id null for a role spelled like system_admin",
+      { authorization: `Bearer ${await sign({ org_id: null, role: "SYSTEM_ADMIN" })}` },
+      "token_claims_invalid",
+    ],
+    [
+      "system_admin without org_id",
+      { authorization: `Bearer ${await sign({ role: "system_admin" })}` },
+      "token_claims_invalid",
+    ],
+    [
       "unknown kid",
       { authorization: `Bearer ${await sign(claims, { kid: "rsa-9" })}` },
       "token_invalid",
@@ -388,7 +403,10 @@ test("authenticate({ optional: true }) lets anonymous requests through but not b
   const logs: unknown[] = [];
   const app = new Hono<{ Variables: OptionalAuthVariables }>();
   app.use(authenticate({ verifier, optional: true, logger: { warn: (m) => void logs.push(m) } }));
-  app.get("/", (c) => c.text(c.var.auth === undefined ? "anonymous" : c.var.auth.orgId));
+  app.get("/", (c) => {
+    const auth = c.var.auth;
+    return c.text(auth === undefined ? "anonymous" : auth.orgId ?? "no organisation");
+  });
   assert.equal(await (await app.request("/")).text(), "anonymous");
   const pair = await issuer.generateTokenPair(subject);
   assert.equal(
@@ -590,6 +608,8 @@ test("authenticate() answers 503 api_key_store_failed for a malformed stored rec
     ["orgId missing", { ...base, orgId: undefined }],
     ["orgId empty", { ...base, orgId: "" }],
     ["orgId null", { ...base, orgId: null }],
+    // Keys belong to organisations: a key has no system administrator's null organisation.
+    ["orgId null for system_admin", { ...base, orgId: null, role: "system_admin" }],
     ["role missing", { ...base, role: undefined }],
     ["role a number", { ...base, role: 7 }],
     ["scopes a string", { ...base, scopes: "use_api" }],
@@ -689,4 +709,35 @@ test("authenticate() accepts any debug/info/warn/error logger and sends refusals
   assert.deepEqual(lines, ["warn Authentication failed credentials_missing"]);
   // console has the four methods too.
   assert.doesNotThrow(() => authenticate({ verifier, logger: console }));
+});
+
+test("authenticate() sets orgId null for a system administrator's token", async () => {
+  const h = harness();
+  const pair = await issuer.generateTokenPair({
+    userId: "root",
+    orgId: null,
+    role: "system_admin",
+  });
+  for (let i = 0; i < 2; i++) { // verified, then from the claims cache
+    const res = await h.app.request("/api/me", {
+      headers: { authorization: `Bearer ${pair.accessToken}` },
+    });
+    assert.equal(res.status, 200);
+    const auth = await res.json();
+    assert.equal(auth.kind, "user");
+    assert.equal(auth.userId, "root");
+    assert.equal(auth.orgId, null);
+    assert.equal(auth.role, "system_admin");
+    assert.equal(auth.claims.org_id, null);
+  }
+  const rotated = await h.app.request("/token/refresh", {
+    method: "POST",
+    body: JSON.stringify({ refresh_token: pair.refreshToken }),
+  });
+  assert.equal(rotated.status, 200);
+  const next = await h.app.request("/api/me", {
+    headers: { authorization: `Bearer ${(await rotated.json()).accessToken}` },
+  });
+  assert.equal((await next.json()).orgId, null);
+  assert.equal(h.logs.length, 0);
 });

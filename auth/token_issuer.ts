@@ -20,7 +20,13 @@ import {
   secretBytes,
   secretEntry,
 } from "./_keys.ts";
-import { localResolver, refreshAudienceOf, VerifierCore } from "./_verifier_core.ts";
+import {
+  isOrgIdFor,
+  localResolver,
+  ORGLESS_ROLE,
+  refreshAudienceOf,
+  VerifierCore,
+} from "./_verifier_core.ts";
 import { createMemoryTokenStore, type TokenStore } from "./token_store.ts";
 import type { RefreshTokenClaims } from "./token_verifier.ts";
 import type { AuthLogger } from "./logger.ts";
@@ -28,7 +34,9 @@ import { defaultLogger, safeWarn } from "./_default_logger.ts";
 
 /**
  * Who a token pair is for: the user, the organisation they act in, their role there, and
- * optionally scopes and extra claims.
+ * optionally scopes and extra claims. A system administrator belongs to no organisation: with
+ * `role: "system_admin"`, `orgId` may be `null` (written as `org_id: null`); every other role
+ * needs an organisation.
  *
  * @example
  * ```ts
@@ -37,14 +45,16 @@ import { defaultLogger, safeWarn } from "./_default_logger.ts";
  *
  * const subject: TokenSubject = { userId: "u1", orgId: "acme", role: "org_user", scopes: ["usage:read"] };
  * assert.equal(subject.orgId, "acme");
+ * const operator: TokenSubject = { userId: "root", orgId: null, role: "system_admin" };
+ * assert.equal(operator.orgId, null);
  * ```
  */
 export interface TokenSubject {
   /** The user id (`sub`). */
   readonly userId: string;
-  /** The organisation id (`org_id`). */
-  readonly orgId: string;
-  /** The role in that organisation (`role`). */
+  /** The organisation id (`org_id`); `null` only with `role: "system_admin"` (no organisation). */
+  readonly orgId: string | null;
+  /** The role in that organisation, or the global `"system_admin"` (`role`). */
   readonly role: string;
   /** Scopes, written as the space-separated `scope` claim. @default {none} */
   readonly scopes?: readonly string[] | undefined;
@@ -166,7 +176,10 @@ export interface TokenIssuer {
   readonly algorithm: SigningAlgorithm;
   /** The store of used refresh tokens and revocations. */
   readonly store: TokenStore;
-  /** Issues an access token and a refresh token starting a new family. */
+  /**
+   * Issues an access token and a refresh token starting a new family. Rejects with a
+   * `TypeError` for a malformed subject, an org role with a `null` `orgId` among them.
+   */
   generateTokenPair(subject: TokenSubject): Promise<TokenPair>;
   /**
    * Exchanges a refresh token for a new pair in the same family and marks it used. Presenting
@@ -323,11 +336,16 @@ function checkSubject(subject: TokenSubject): Record<string, unknown> {
   if (typeof subject !== "object" || subject === null) {
     throw new TypeError(`Cannot ${action}: subject must be an object`);
   }
-  const payload: Record<string, unknown> = {
-    sub: nonEmpty(subject.userId, "userId", action),
-    org_id: nonEmpty(subject.orgId, "orgId", action),
-    role: nonEmpty(subject.role, "role", action),
-  };
+  const sub = nonEmpty(subject.userId, "userId", action);
+  const role = nonEmpty(subject.role, "role", action);
+  if (!isOrgIdFor(subject.orgId, role)) {
+    throw new TypeError(
+      subject.orgId === null
+        ? `Cannot ${action}: orgId may be null only for role "${ORGLESS_ROLE}"`
+        : `Cannot ${action}: orgId must be a non-empty string (or null for role "${ORGLESS_ROLE}")`,
+    );
+  }
+  const payload: Record<string, unknown> = { sub, org_id: subject.orgId, role };
   if (subject.scopes !== undefined) {
     if (!Array.isArray(subject.scopes) || !subject.scopes.every((s) => SCOPE_RE.test(s))) {
       throw new TypeError(
@@ -379,6 +397,25 @@ function checkSubject(subject: TokenSubject): Record<string, unknown> {
  * await assert.rejects(issuer.rotateRefreshToken(first.refreshToken), { code: "refresh_token_reused" });
  * // ...and the whole family is gone
  * await assert.rejects(issuer.rotateRefreshToken(second.refreshToken), { code: "token_revoked" });
+ * ```
+ *
+ * @example A system administrator belongs to no organisation
+ * ```ts
+ * import { createTokenIssuer, createTokenVerifier } from "@plinth/auth";
+ * import assert from "node:assert/strict";
+ *
+ * const options = {
+ *   secret: "a-secret-of-at-least-thirty-two-bytes!!", issuer: "auth", audience: "api",
+ * };
+ * const issuer = createTokenIssuer({ ...options, kid: "k1" });
+ * const verifier = createTokenVerifier(options);
+ * const pair = await issuer.generateTokenPair({ userId: "root", orgId: null, role: "system_admin" });
+ * assert.equal((await verifier.verifyAccessToken(pair.accessToken)).org_id, null);
+ * // every other role acts in an organisation
+ * await assert.rejects(
+ *   issuer.generateTokenPair({ userId: "u1", orgId: null, role: "org_admin" }),
+ *   { name: "TypeError", message: /orgId may be null only for role "system_admin"/ },
+ * );
  * ```
  */
 export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {

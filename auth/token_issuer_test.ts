@@ -428,3 +428,117 @@ test("generateTokenPair() gives expiresAt and refreshExpiresAt in epoch millisec
   assert.equal(pair.expiresAt, (decodeJwt(pair.accessToken).exp as number) * 1000);
   assert.equal(pair.expiresIn, 60);
 });
+
+const root = { userId: "root", orgId: null, role: "system_admin" } as const;
+
+test("generateTokenPair() gives a system administrator org_id null in both tokens", async () => {
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k", now: () => T0 });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, now: () => T0 });
+  const pair = await issuer.generateTokenPair({ ...root, scopes: ["ops"] });
+  for (const token of [pair.accessToken, pair.refreshToken]) {
+    const payload = decodeJwt(token);
+    assert.ok(Object.hasOwn(payload, "org_id"), "org_id is written, as null");
+    assert.equal(payload["org_id"], null);
+    assert.equal(payload["role"], "system_admin");
+  }
+  const access = await verifier.verifyAccessToken(pair.accessToken);
+  assert.equal(access.org_id, null);
+  assert.equal(access.sub, "root");
+  assert.equal(access.scope, "ops");
+  assert.equal((await verifier.verifyRefreshToken(pair.refreshToken)).org_id, null);
+});
+
+test("generateTokenPair() refuses a null orgId for every role but system_admin", async () => {
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k" });
+  for (const role of ["org_admin", "org_user", "support", "System_Admin", "system_admin "]) {
+    await assert.rejects(
+      issuer.generateTokenPair({ userId: "u1", orgId: null, role }),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, role);
+        assert.equal(
+          error.message,
+          'Cannot generate token pair: orgId may be null only for role "system_admin"',
+        );
+        return true;
+      },
+    );
+  }
+  // A system administrator's missing organisation is null, not absent or empty.
+  for (const orgId of [undefined, "", 0]) {
+    await assert.rejects(
+      issuer.generateTokenPair({ ...root, orgId } as never),
+      {
+        name: "TypeError",
+        message:
+          'Cannot generate token pair: orgId must be a non-empty string (or null for role "system_admin")',
+      },
+      String(orgId),
+    );
+  }
+});
+
+test("generateTokenPair() still gives a system administrator with an organisation a string org_id", async () => {
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k" });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET });
+  const pair = await issuer.generateTokenPair({ ...root, orgId: "ops" });
+  assert.equal((await verifier.verifyAccessToken(pair.accessToken)).org_id, "ops");
+  const next = await issuer.rotateRefreshToken(pair.refreshToken);
+  assert.equal((await verifier.verifyAccessToken(next.accessToken)).org_id, "ops");
+});
+
+test("rotateRefreshToken() keeps a system administrator's null org_id and detects reuse", async () => {
+  let now = T0;
+  const store = createMemoryTokenStore({ now: () => now });
+  const logger = capture();
+  const issuer = createTokenIssuer({
+    ...BASE,
+    secret: SECRET,
+    kid: "k",
+    store,
+    logger,
+    now: () => now,
+  });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, store, now: () => now });
+  const first = await issuer.generateTokenPair(root);
+  const second = await issuer.rotateRefreshToken(first.refreshToken);
+  const third = await issuer.rotateRefreshToken(second.refreshToken);
+  const claims = await verifier.verifyAccessToken(third.accessToken);
+  assert.equal(claims.org_id, null);
+  assert.equal(claims.role, "system_admin");
+  assert.equal(Object.hasOwn(decodeJwt(third.refreshToken), "org_id"), true);
+  assert.equal(
+    (await verifier.verifyRefreshToken(third.refreshToken)).fam,
+    (await verifier.verifyRefreshToken(first.refreshToken)).fam,
+  );
+  now += 11_000;
+  await assert.rejects(issuer.rotateRefreshToken(first.refreshToken), {
+    code: "refresh_token_reused",
+  });
+  await assert.rejects(verifier.verifyAccessToken(third.accessToken), { code: "token_revoked" });
+  assert.deepEqual(logger.lines.map((l) => (l as Record<string, unknown>)["org_id"]), [null]);
+});
+
+test("rotateRefreshToken() through refreshSubject moves a user into and out of an organisation", async () => {
+  let fresh: { userId: string; orgId: string | null; role: string } = root;
+  const issuer = createTokenIssuer({
+    ...BASE,
+    secret: SECRET,
+    kid: "k",
+    refreshSubject: () => fresh,
+  });
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET });
+  const first = await issuer.generateTokenPair(subject);
+  const promoted = await issuer.rotateRefreshToken(first.refreshToken);
+  assert.equal((await verifier.verifyAccessToken(promoted.accessToken)).org_id, null);
+  fresh = { userId: "root", orgId: "acme", role: "org_admin" };
+  const demoted = await issuer.rotateRefreshToken(promoted.refreshToken);
+  const claims = await verifier.verifyAccessToken(demoted.accessToken);
+  assert.equal(claims.org_id, "acme");
+  assert.equal(claims.role, "org_admin");
+  // A subject that lost its organisation but kept an org role is a bug in refreshSubject.
+  fresh = { userId: "root", orgId: null, role: "org_admin" };
+  await assert.rejects(issuer.rotateRefreshToken(demoted.refreshToken), {
+    name: "TypeError",
+    message: /orgId may be null only for role "system_admin"/,
+  });
+});

@@ -16,7 +16,10 @@ import { createMemoryTokenStore, type TokenStore } from "./token_store.ts";
 /**
  * The claims of a verified access token. `sub` is the user id, `org_id` the organisation,
  * `role` the user's role there; `scope` (space-separated) is present when the token was
- * issued with scopes, and `fam` names the refresh-token family the token came from.
+ * issued with scopes, and `fam` names the refresh-token family the token came from. `org_id`
+ * is `null` only when `role` is `"system_admin"` (a system administrator belongs to no
+ * organisation); the verifier refuses any other role without an organisation
+ * (`token_claims_invalid`).
  *
  * @example
  * ```ts
@@ -33,9 +36,9 @@ import { createMemoryTokenStore, type TokenStore } from "./token_store.ts";
 export interface TokenClaims {
   /** Subject: the user id. */
   readonly sub: string;
-  /** The organisation (tenant) the token acts in. */
-  readonly org_id: string;
-  /** The user's role in that organisation. */
+  /** The organisation (tenant) the token acts in; `null` only for `role: "system_admin"`. */
+  readonly org_id: string | null;
+  /** The user's role in that organisation, or the global `"system_admin"`. */
   readonly role: string;
   /** Unique token id, the key of revocation. */
   readonly jti: string;
@@ -299,7 +302,7 @@ function keySource(
 
 /**
  * Creates a {@linkcode TokenVerifier}. It pins the algorithms to the keys, requires `exp`,
- * `iat`, `jti` and `sub`, checks `iss`, `aud` and `nbf` (with `clockTolerance`), keeps access
+ * `iat`, `jti`, `sub`, `role` and an `org_id` (`null` only for a `system_admin`), checks `iss`, `aud` and `nbf` (with `clockTolerance`), keeps access
  * (`typ: at+jwt`) and refresh (`typ: refresh+jwt`, another audience) tokens apart, checks
  * revocations in `store` on every call, and caches verified access-token claims for the exact
  * token (bounded: when full, roughly the least recently used entry goes first), until the

@@ -491,3 +491,71 @@ test("createTokenVerifier() refuses a duration string, naming the option and mil
     );
   }
 });
+
+test("createTokenVerifier() accepts org_id null only with role system_admin", async () => {
+  const key = new TextEncoder().encode(SECRET);
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET, cacheSize: 0 });
+  const issuer = createTokenIssuer({ ...BASE, secret: SECRET, kid: "k" });
+  function forge(payload: Record<string, unknown>, typ = "at+jwt"): Promise<string> {
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: "HS256", typ })
+      .setIssuer(BASE.issuer).setAudience(typ === "at+jwt" ? BASE.audience : "api:refresh")
+      .setIssuedAt().setExpirationTime("1m").setJti(crypto.randomUUID()).sign(key);
+  }
+  const root = await forge({ sub: "root", org_id: null, role: "system_admin" });
+  assert.equal((await verifier.verifyAccessToken(root)).org_id, null);
+  // Signed with the right key, yet refused: an org role needs its organisation.
+  for (
+    const payload of [
+      { sub: "u1", org_id: null, role: "org_admin" },
+      { sub: "u1", org_id: null, role: "org_user" },
+      { sub: "u1", org_id: null, role: "System_Admin" },
+      { sub: "u1", org_id: null },
+      { sub: "root", role: "system_admin" }, // absent is not null
+      { sub: "root", org_id: "", role: "system_admin" },
+      { sub: "root", org_id: false, role: "system_admin" },
+    ]
+  ) {
+    await assert.rejects(
+      verifier.verifyAccessToken(await forge(payload)),
+      (error: unknown) => {
+        const e = error as { code: string; status: number; message: string };
+        assert.equal(e.code, "token_claims_invalid", JSON.stringify(payload));
+        assert.equal(e.status, 401);
+        assert.match(e.message, /claim "(org_id|role)" is missing or not valid/);
+        return true;
+      },
+    );
+  }
+  // The same for refresh tokens: a forged one cannot be rotated into a valid pair.
+  const forgedRefresh = await forge(
+    { sub: "u1", org_id: null, role: "org_admin", fam: "f1" },
+    "refresh+jwt",
+  );
+  await assert.rejects(verifier.verifyRefreshToken(forgedRefresh), {
+    code: "token_claims_invalid",
+  });
+  await assert.rejects(issuer.rotateRefreshToken(forgedRefresh), {
+    code: "token_claims_invalid",
+  });
+  const rootRefresh = await forge(
+    { sub: "root", org_id: null, role: "system_admin", fam: "f2" },
+    "refresh+jwt",
+  );
+  const rotated = await issuer.rotateRefreshToken(rootRefresh);
+  assert.equal((await verifier.verifyAccessToken(rotated.accessToken)).org_id, null);
+});
+
+test("createTokenVerifier() still accepts tokens with a string org_id, system_admin included", async () => {
+  const key = new TextEncoder().encode(SECRET);
+  const verifier = createTokenVerifier({ ...BASE, secret: SECRET });
+  for (const role of ["system_admin", "org_admin"]) {
+    const token = await new SignJWT({ sub: "u1", org_id: "ops", role })
+      .setProtectedHeader({ alg: "HS256", typ: "at+jwt" })
+      .setIssuer(BASE.issuer).setAudience(BASE.audience).setIssuedAt().setExpirationTime("1m")
+      .setJti("j").sign(key);
+    const claims = await verifier.verifyAccessToken(token);
+    assert.equal(claims.org_id, "ops");
+    assert.equal(claims.role, role);
+  }
+});

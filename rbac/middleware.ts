@@ -55,7 +55,8 @@ export interface RbacLogger {
  *   c.set("auth", { kind: "api_key", keyId: "k1", orgId: "acme", role: "org_user", scopes: [] });
  *   return next();
  * });
- * app.get("/org", requirePermission("view_org"), (c) => c.text(c.var.auth.orgId));
+ * // orgId is null for a system administrator's token: narrow it before use.
+ * app.get("/org", requirePermission("view_org"), (c) => c.text(c.var.auth.orgId ?? "none"));
  * assert.equal(await (await app.request("/org")).text(), "acme");
  * ```
  */
@@ -245,8 +246,10 @@ export function requirePermission<const P extends string = Permission>(
  * No `c.var.auth` (or `null`) → 401 {@linkcode RbacError} `credentials_missing`; another
  * organisation's resource → 403 `org_access_denied` (or a 404 `not_found` with
  * `denyAs: "not_found"`); the organisation's own resource without `permission` → 403
- * `permission_denied`, as from {@linkcode requirePermission}. With a `logger`, each denial is
- * logged with principal, permission and resource organisation.
+ * `permission_denied`, as from {@linkcode requirePermission}. A global role (`system_admin`)
+ * reaches every organisation's resources, with or without an organisation of its own (its
+ * token's `orgId` is usually `null`). With a `logger`, each denial is logged with principal,
+ * permission and resource organisation.
  *
  * @param getOrgId Reads the resource's organisation id; `undefined`/`null` (no such resource) is denied.
  * @param options Extra permission, denial status, policy, logger.
@@ -274,6 +277,30 @@ export function requirePermission<const P extends string = Permission>(
  *
  * assert.equal((await app.request("/projects/p1")).status, 200);
  * assert.equal((await app.request("/projects/p2")).status, 403);
+ * ```
+ *
+ * @example A system administrator belongs to no organisation and reaches every one
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AuthVariables } from "@plinth/auth";
+ * import { requireOrgAccess } from "@plinth/rbac/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.use((c, next) => {
+ *   c.set("auth", {
+ *     kind: "user", userId: "root", orgId: null, role: "system_admin", scopes: [],
+ *     tokenId: "j1", expiresAt: 1_800_000_900_000, claims: {
+ *       sub: "root", org_id: null, role: "system_admin", jti: "j1",
+ *       iat: 1_800_000_000, exp: 1_800_000_900, iss: "auth", aud: "api",
+ *     },
+ *   });
+ *   return next();
+ * });
+ * app.get("/orgs/:org", requireOrgAccess((c) => c.req.param("org")), (c) => c.text("ok"));
+ *
+ * assert.equal((await app.request("/orgs/acme")).status, 200);
+ * assert.equal((await app.request("/orgs/globex")).status, 200);
  * ```
  */
 export function requireOrgAccess<const P extends string = Permission>(

@@ -57,7 +57,7 @@ function appAs(
   return app;
 }
 
-const user = (role: string, orgId = "acme"): AuthContext => ({
+const user = (role: string, orgId: string | null = "acme"): AuthContext => ({
   kind: "user",
   userId: "u1",
   orgId,
@@ -561,4 +561,77 @@ test("requirePermission() and requireOrgAccess() throw RbacError, an AppError ac
     "org_access_denied",
     "not_found",
   ]);
+});
+
+test("authenticate() + requireOrgAccess(): a system administrator's token with org_id null reaches every organisation", async () => {
+  const secret = "rbac-test-secret-rbac-test-secret-32b";
+  const options = { secret, issuer: "auth", audience: "api" };
+  const issuer = createTokenIssuer({ ...options, kid: "k" });
+  const logs: Record<string, unknown>[] = [];
+  const logger = logTo(logs);
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.onError(problemHandler({ logger: { error: () => {} } }));
+  app.use(authenticate({ verifier: createTokenVerifier(options), logger }));
+  app.get(
+    "/orgs/:org/usage",
+    requireOrgAccess((c) => c.req.param("org"), { permission: "view_org_usage", logger }),
+    (c) => c.json({ org: c.req.param("org"), caller: c.var.auth.orgId }),
+  );
+  app.get(
+    "/hidden/:org",
+    requireOrgAccess((c) => c.req.param("org"), { denyAs: "not_found", logger }),
+    (c) => c.text("ok"),
+  );
+  app.post("/orgs", requirePermission("create_org", { logger }), (c) => c.text("created", 201));
+  const root = await issuer.generateTokenPair({
+    userId: "root",
+    orgId: null,
+    role: "system_admin",
+  });
+  const admin = await issuer.generateTokenPair({ userId: "u1", orgId: "acme", role: "org_admin" });
+  const call = (path: string, token: string, method = "GET"): Promise<Response> =>
+    Promise.resolve(app.request(path, { method, headers: { authorization: `Bearer ${token}` } }));
+
+  for (const org of ["acme", "globex", "0b7c8f52-4f9e-4b59-a1d3-2f6f1c0e9a10"]) {
+    const res = await call(`/orgs/${org}/usage`, root.accessToken);
+    assert.equal(res.status, 200, org);
+    assert.deepEqual(await res.json(), { org, caller: null });
+    assert.equal((await call(`/hidden/${org}`, root.accessToken)).status, 200, org);
+  }
+  assert.equal((await call("/orgs", root.accessToken, "POST")).status, 201);
+  // A malformed resource organisation is still refused, system administrator or not.
+  assert.equal((await call("/hidden/%20acme", root.accessToken)).status, 404);
+  assert.equal(logs.length, 1);
+  assert.deepEqual(logs[0]?.["principal"], {
+    kind: "user",
+    user_id: "root",
+    org_id: null,
+    role: "system_admin",
+  });
+  // An organisation's administrator stays in it.
+  assert.equal((await call("/orgs/acme/usage", admin.accessToken)).status, 200);
+  const denied = await call("/orgs/globex/usage", admin.accessToken);
+  assert.equal(denied.status, 403);
+  assert.equal((await denied.json()).code, "org_access_denied");
+  assert.equal((await call("/orgs", admin.accessToken, "POST")).status, 403);
+});
+
+test("requireOrgAccess() with a policy that makes system_admin not global refuses its null organisation", async () => {
+  const policy = definePolicy({ globalRoles: [] });
+  const logs: Record<string, unknown>[] = [];
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.onError(problemHandler({ logger: { error: () => {} } }));
+  app.use((c, next) => {
+    c.set("auth", user("system_admin", null));
+    return next();
+  });
+  app.get(
+    "/orgs/:org",
+    requireOrgAccess((c) => c.req.param("org"), { policy, logger: logTo(logs) }),
+    (c) => c.text("ok"),
+  );
+  const res = await app.request("/orgs/acme");
+  assert.equal(res.status, 403);
+  assert.equal((await res.json()).code, "org_access_denied");
+  assert.equal((logs[0]?.["principal"] as Record<string, unknown>)["org_id"], null);
 });

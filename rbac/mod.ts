@@ -14,7 +14,7 @@
  * assert.equal(hasPermission("org_admin", "manage_org_budget"), true);
  * assert.equal(hasPermission("org_user", "manage_org_budget"), false);
  * assert.equal(canAccessResource({ role: "org_admin", orgId: "acme" }, "globex"), false);
- * assert.equal(canAccessResource({ role: "system_admin", orgId: "ops" }, "globex"), true);
+ * assert.equal(canAccessResource({ role: "system_admin", orgId: null }, "globex"), true);
  * ```
  *
  * @module

@@ -52,7 +52,8 @@ export interface TenantPrincipal {
  * Denied by default: an unknown role, a missing or malformed resource organisation id, or —
  * for a non-global role — a missing or malformed own id (so `"" === ""` grants nothing).
  *
- * @param principal Role and organisation (an `AuthContext` fits).
+ * @param principal Role and organisation (an `AuthContext` fits, a system administrator's
+ *   `orgId: null` included).
  * @param resourceOrgId The organisation that owns the resource (read from the loaded row).
  * @param options The policy.
  * @returns `true` when access is allowed.
