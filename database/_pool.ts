@@ -23,7 +23,7 @@ import {
 } from "./_driver_internals.ts";
 import type { EmbeddedServer } from "./_embedded.ts";
 import { Gate, type Waiter } from "./_gate.ts";
-import { QueryObservers } from "./_observers.ts";
+import { QueryObservers, transactionSql } from "./_observers.ts";
 import { measureHealth } from "./_health.ts";
 import { destroyedError, drained } from "./_close.ts";
 import { retireDriver } from "./_recycle.ts";
@@ -206,8 +206,13 @@ export class Pool implements Database {
       // as the driver's is, so a notify nobody awaits is not lost.
       notify: async (channel: string, payload: string): Promise<unknown> =>
         await (sql as unknown as postgres.Sql)`select pg_notify(${channel}, ${"" + payload})`,
-      begin: (...args: unknown[]): Promise<unknown> =>
-        pool.#hold(() => (pool.#inner.begin as (...a: unknown[]) => Promise<unknown>)(...args)),
+      begin: (...args: unknown[]): Promise<unknown> => {
+        const last = args.length - 1;
+        if (last >= 0) args[last] = pool.#observed(args[last]);
+        return pool.#hold(() =>
+          (pool.#inner.begin as (...a: unknown[]) => Promise<unknown>)(...args)
+        );
+      },
       reserve: (): Promise<postgres.ReservedSql> => pool.#reserve(),
       // The driver's end() takes seconds; plinth's close() milliseconds.
       end: (options?: { timeout?: number }): Promise<void> =>
@@ -564,7 +569,16 @@ export class Pool implements Database {
         new TypeError("Cannot run transaction: fn must be a function"),
       );
     }
-    return this.#hold(() => this.#inner.begin(fn) as Promise<T>);
+    const body = this.#observed(fn);
+    return this.#hold(() => this.#inner.begin(body) as Promise<T>);
+  }
+
+  /** A transaction's body whose queries reach the onQuery() listeners, when there are any. */
+  #observed<F>(fn: F): F {
+    if (!this.#observers.active || typeof fn !== "function") return fn;
+    const observers = this.#observers;
+    const now = this.#settings.now;
+    return ((sql: object) => fn(transactionSql(sql, observers, now))) as F;
   }
 
   // async: a bad timeout rejects the returned promise instead of throwing.

@@ -191,8 +191,8 @@ export interface Database {
    * Calls `listener` once for every query that ran, as it settles, with its duration and
    * outcome (for metrics: `instrumentDatabase()` of `@plinth/metrics`). Queries are timed only
    * while a listener is registered or the slow-query log is on. The queries of a `transaction()`
-   * (or `sql.begin`/`sql.reserve`) run on a held connection and are not reported. Returns the
-   * function that removes the listener.
+   * or `sql.begin` (savepoints included) are reported too when a listener was registered before
+   * it began; those of `sql.reserve()` are not. Returns the function that removes the listener.
    */
   onQuery(listener: QueryObserver): () => void;
   /** Stops new queries, waits for running ones (up to `timeout`), then closes every connection. */
