@@ -221,14 +221,33 @@ test("maxSeries: past the limit new label sets are dropped, counted and warned o
   gauge.set({ a: "1", b: "2" }, 1);
   gauge.set({ a: "2", b: "1" }, 1); // a new first label past the limit
   gauge.set({ a: "1", b: "3" }, 1); // a new last label past the limit
+  const histogram = metrics.histogram({
+    name: "wait_seconds",
+    help: "Wait.",
+    labelNames: ["queue"],
+    buckets: [1],
+    maxSeries: 1,
+  });
+  histogram.observe({ queue: "mail" }, 0.5);
+  histogram.observe({ queue: "sms" }, 0.5);
+  histogram.observe({ queue: "push" }, 0.5);
+  histogram.observe({ queue: "mail" }, 2);
   const { body } = await metrics.render();
+  assert.equal(body.match(/^wait_seconds_count\{/gm)?.length, 1);
+  assert.equal(sample(body, 'wait_seconds_count{service="svc",queue="mail"}'), 2);
+  assert.equal(sample(body, 'wait_seconds_bucket{le="+Inf",service="svc",queue="mail"}'), 2);
+  assert.equal(sample(body, `${SERIES_DROPPED_METRIC}{metric="wait_seconds",service="svc"}`), 2);
   assert.equal(sample(body, 'hits_total{user="u0",service="svc"}'), 6);
   assert.equal(body.match(/^hits_total\{/gm)?.length, 3);
   assert.equal(body.match(/^seen\{/gm)?.length, 2);
   assert.equal(sample(body, `${SERIES_DROPPED_METRIC}{metric="hits_total",service="svc"}`), 7);
   assert.equal(sample(body, `${SERIES_DROPPED_METRIC}{metric="seen",service="svc"}`), 2);
   const warnings = logger.lines.filter((line) => line.level === "warn");
-  assert.deepEqual(warnings.map((line) => line.fields.metric), ["hits_total", "seen"]);
+  assert.deepEqual(warnings.map((line) => line.fields.metric), [
+    "hits_total",
+    "seen",
+    "wait_seconds",
+  ]);
   assert.equal(warnings[0]!.fields.max_series, 3);
 });
 
@@ -344,4 +363,22 @@ test("the prom-client registry's own JSON and reset work on plinth's metrics", a
   assert.equal(sample(body, 'depth{service="svc"}'), 0);
   counter.inc({ queue: "mail" });
   assert.equal(sample((await metrics.render()).body, 'jobs_total{queue="mail",service="svc"}'), 1);
+});
+
+test("label names are a const tuple: a sample takes exactly those keys (checked by the compiler too)", () => {
+  using metrics = quiet();
+  const counter = metrics.counter({ name: "jobs_total", help: "Jobs.", labelNames: ["queue"] });
+  const plain = metrics.gauge({ name: "depth", help: "Depth." });
+  counter.inc({ queue: "mail" });
+  plain.set(1);
+  // Each line below is a type error (deno check fails if one is not) and a TypeError at run time.
+  // @ts-expect-error an unknown key
+  assert.throws(() => counter.inc({ queue: "mail", extra: "x" }), TypeError);
+  // @ts-expect-error a missing key
+  assert.throws(() => counter.inc({}), TypeError);
+  // @ts-expect-error no labels given to a metric that has some
+  assert.throws(() => counter.inc(), TypeError);
+  // @ts-expect-error labels given to a metric without any
+  assert.throws(() => plain.set({ queue: "mail" }, 1), TypeError);
+  assert.deepEqual(counter.labelNames, ["queue"]);
 });

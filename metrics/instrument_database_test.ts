@@ -64,11 +64,16 @@ test("instrumentDatabase() measures a real @plinth/database pool", async (t) => 
   await db.sql`select 1`;
   await db.sql`select pg_sleep(0.02)`;
   await assert.rejects(db.sql`insert into plinth_metrics_no_such_table values (1)`);
+  // The queries inside a transaction are measured too.
+  await db.transaction(async (sql) => {
+    await sql`select 2`;
+    await assert.rejects(sql`select * from plinth_metrics_no_such_table`);
+  }).catch(() => {});
   const { body } = await metrics.render();
   assert.equal(value(body, 'db_pool_max_connections{service="svc"}'), 3);
   assert.ok((value(body, 'db_pool_open_connections{service="svc"}') ?? 0) >= 1);
   assert.equal(value(body, 'db_pool_busy_connections{service="svc"}'), 0);
-  assert.equal(value(body, 'db_query_duration_seconds_count{service="svc"}'), 3);
+  assert.equal(value(body, 'db_query_duration_seconds_count{service="svc"}'), 5);
   assert.ok((value(body, 'db_query_duration_seconds_sum{service="svc"}') ?? 0) >= 0.02);
-  assert.equal(value(body, 'db_query_errors_total{code="42P01",service="svc"}'), 1);
+  assert.equal(value(body, 'db_query_errors_total{code="42P01",service="svc"}'), 2);
 });

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createMemoryBus, type EventBus } from "@plinth/events";
-import { captureLogger, waitFor } from "@plinth/testing";
+import { connectEvents, createMemoryBus, type EventBus } from "@plinth/events";
+import { captureLogger, natsUrl, uniqueName, waitFor } from "@plinth/testing";
+import { needNats } from "@plinth/testing/nats";
 import { createMetrics, instrumentEvents, type ObservedEvent } from "./mod.ts";
 
 function value(body: string, series: string): number | undefined {
@@ -58,51 +59,91 @@ test("instrumentEvents() counts each kind and ignores kinds it does not know", a
   assert.equal(listeners.length, 0);
 });
 
-test("instrumentEvents() measures a real @plinth/events bus", async () => {
-  await using bus: EventBus = createMemoryBus({ logger: captureLogger() });
-  using metrics = createMetrics({ service: "svc", defaultMetrics: false });
-  using _instrumentation = instrumentEvents(metrics, bus);
-  let calls = 0;
-  await bus.subscribe("org.created", () => void calls++, { durable: "audit" });
-  await bus.subscribe("org.deleted", () => {
-    throw new Error("handler bug");
-  }, { durable: "cleanup", maxDeliver: 1 });
-  await bus.publish("org.created", { id: 1 });
-  await bus.publish("org.created", { id: 2 });
-  await bus.publish("org.deleted", { id: 3 });
-  await waitFor(
-    async () => {
+for (const kind of ["memory", "nats"] as const) {
+  test(`instrumentEvents() measures a real @plinth/events bus (${kind})`, {
+    timeout: 60_000,
+  }, async (t) => {
+    if (kind === "nats" && !(await needNats(t))) return;
+    const id = uniqueName("metrics");
+    const created = `metrics_${id}.org.created`;
+    const deleted = `metrics_${id}.org.deleted`;
+    const options = {
+      source: "metrics-test",
+      logger: captureLogger(),
+      closeTimeout: 5000,
+      streams: [{ name: `MET_${id}`, subjects: [`metrics_${id}.>`], storage: "memory" as const }],
+      deadLetter: { stream: `METDLQ_${id}`, prefix: `metdlq_${id}`, storage: "memory" as const },
+    };
+    const bus: EventBus = kind === "memory"
+      ? createMemoryBus(options)
+      : await connectEvents({ ...options, servers: natsUrl });
+    try {
+      using metrics = createMetrics({ service: "svc", defaultMetrics: false });
+      using _instrumentation = instrumentEvents(metrics, bus);
+      let calls = 0;
+      await bus.subscribe(created, () => void calls++, { durable: "audit" });
+      await bus.subscribe(deleted, () => {
+        throw new Error("handler bug");
+      }, { durable: "cleanup", maxDeliver: 2, backoff: [10] });
+      await bus.publish(created, { id: 1 });
+      await bus.publish(created, { id: 2 });
+      await bus.publish(deleted, { id: 3 });
+      await waitFor(
+        async () => {
+          const { body } = await metrics.render();
+          return /^events_dead_lettered_total\{/m.test(body) && calls === 2;
+        },
+        20_000,
+        "the deliveries",
+      );
       const { body } = await metrics.render();
-      return /^events_dead_lettered_total\{/m.test(body) && calls === 2;
-    },
-    10_000,
-    "the deliveries",
-  );
-  const { body } = await metrics.render();
-  assert.equal(value(body, 'events_published_total{subject="org.created",service="svc"}'), 2);
-  assert.equal(
-    value(body, 'events_delivered_total{subject="org.created",durable="audit",service="svc"}'),
-    2,
-  );
-  assert.equal(
-    value(
-      body,
-      'events_failed_total{subject="org.deleted",durable="cleanup",reason="error",service="svc"}',
-    ),
-    1,
-  );
-  assert.equal(
-    value(
-      body,
-      'events_dead_lettered_total{subject="org.deleted",durable="cleanup",reason="handler_failed",service="svc"}',
-    ),
-    1,
-  );
-  assert.equal(
-    value(
-      body,
-      'event_handler_duration_seconds_count{service="svc",subject="org.created",durable="audit"}',
-    ),
-    2,
-  );
-});
+      assert.equal(value(body, `events_published_total{subject="${created}",service="svc"}`), 2);
+      assert.equal(value(body, `events_published_total{subject="${deleted}",service="svc"}`), 1);
+      assert.equal(
+        value(body, `events_delivered_total{subject="${created}",durable="audit",service="svc"}`),
+        2,
+      );
+      // One failure per delivery: two deliveries, then the dead-letter queue.
+      assert.equal(
+        value(
+          body,
+          `events_failed_total{subject="${deleted}",durable="cleanup",reason="error",service="svc"}`,
+        ),
+        2,
+      );
+      assert.equal(
+        value(
+          body,
+          `events_dead_lettered_total{subject="${deleted}",durable="cleanup",reason="handler_failed",service="svc"}`,
+        ),
+        1,
+      );
+      assert.equal(
+        value(
+          body,
+          `event_handler_duration_seconds_count{service="svc",subject="${created}",durable="audit"}`,
+        ),
+        2,
+      );
+      assert.equal(
+        value(
+          body,
+          `event_handler_duration_seconds_count{service="svc",subject="${deleted}",durable="cleanup"}`,
+        ),
+        2,
+      );
+    } finally {
+      await bus.close();
+      if (kind === "nats") {
+        const admin = await connectEvents({
+          servers: natsUrl,
+          deadLetter: false,
+          logger: captureLogger(),
+        });
+        await admin.deleteStream(`MET_${id}`);
+        await admin.deleteStream(`METDLQ_${id}`);
+        await admin.close();
+      }
+    }
+  });
+}

@@ -7,6 +7,7 @@ import { problemHandler } from "@plinth/errors/hono";
 import { captureLogger, runtime } from "@plinth/testing";
 import { createMetrics, type Metrics } from "./mod.ts";
 import { httpMetrics, metricsHandler, UNMATCHED_ROUTE } from "./hono.ts";
+import { needCommand, promtoolCheck } from "./_promtool_test_helper.ts";
 
 function metricsFor(): Metrics {
   return createMetrics({ service: "svc", defaultMetrics: false, logger: captureLogger() });
@@ -257,4 +258,40 @@ test("httpMetrics() counts an unknown method over a real Deno server as OTHER", 
   } finally {
     await server.shutdown();
   }
+});
+
+test("promtool check metrics exits 0 on the page with default and HTTP metrics", async (t) => {
+  using metrics = createMetrics({ service: "svc", logger: captureLogger() });
+  const app = new Hono();
+  app.onError(silentProblems() as never);
+  app.use(httpMetrics(metrics));
+  app.get("/metrics", metricsHandler(metrics));
+  app.get("/orgs/:id", (c) => c.json({ id: c.req.param("id") }));
+  app.post("/orgs", (c) => c.json({ ok: true }, 201));
+  app.get("/missing/:id", () => {
+    throw notFound("No such org");
+  });
+  await app.request("/orgs/acme");
+  await app.request("/orgs", { method: "POST" });
+  await app.request("/missing/1");
+  await app.request("/nowhere");
+  const res = await app.request("/metrics");
+  const body = await res.text();
+  // Every kind of series promtool looks at is on the page.
+  for (
+    const name of [
+      "http_requests_total",
+      "http_request_duration_seconds_bucket",
+      "http_requests_in_flight",
+      "process_cpu_seconds_total",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_version_info",
+    ]
+  ) {
+    assert.match(body, new RegExp(`^${name}\\{`, "m"), name);
+  }
+  if (!needCommand(t, "promtool")) return;
+  const checked = promtoolCheck(body);
+  // 0, not 1 (a parse error) nor 3 (lint such as a gauge named *_total).
+  assert.equal(checked.status, 0, checked.output);
 });
