@@ -27,7 +27,9 @@ import {
   resetMonthlyUsage,
   revokeApiKey,
   type Sql,
+  updateOrganization,
   updateOrganizationStatus,
+  updateUser,
   updateUserStatus,
   UsageSchema,
   UserSchema,
@@ -169,6 +171,92 @@ export const CASES: Case[] = [
   },
   {
     name:
+      "updateOrganization()/updateUser(): only the given fields change, unique names and e-mails hold",
+    async run(sql) {
+      const o = await org(sql, 100);
+      const taken = await org(sql);
+      await consumeTokens(sql, o.id, 30);
+      await new Promise((r) => setTimeout(r, 5));
+      const raised = await updateOrganization(sql, o.id, { budget_tokens_monthly: 500 });
+      assert.equal(raised.budget_tokens_monthly, 500);
+      assert.equal(raised.tokens_used_current_month, 30);
+      assert.equal(raised.display_name, o.display_name);
+      assert.equal(raised.status, "active");
+      assert.ok(raised.updated_at.getTime() > o.updated_at.getTime());
+      const renamed = await updateOrganization(sql, o.id, {
+        display_name: "Renamed",
+        status: "suspended",
+      });
+      assert.deepEqual([renamed.display_name, renamed.status, renamed.budget_tokens_monthly], [
+        "Renamed",
+        "suspended",
+        500,
+      ]);
+      await assert.rejects(updateOrganization(sql, o.id, { name: taken.name }), {
+        code: "organization_name_taken",
+        status: 409,
+      });
+      await assert.rejects(
+        updateOrganization(sql, o.id, { budget_tokens_monthly: -1 }),
+        { code: "validation_failed" },
+      );
+      await assert.rejects(
+        updateOrganization(sql, o.id, { tokens_used_current_month: 0 } as never),
+        { code: "validation_failed" },
+      );
+      await assert.rejects(updateOrganization(sql, crypto.randomUUID(), { display_name: "X" }), {
+        code: "organization_not_found",
+      });
+      assert.deepEqual(await getOrganization(sql, o.id), renamed);
+
+      const member = await org(sql);
+      const mail = `${slug("upd")}@example.test`;
+      const ann = await createUser(sql, {
+        org_id: member.id,
+        email: mail,
+        name: "Ann",
+        role: "org_user",
+      });
+      const bob = await createUser(sql, {
+        org_id: member.id,
+        email: `bob-${mail}`,
+        name: "Bob",
+        role: "org_user",
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      const promoted = await updateUser(sql, ann.id, { role: "org_admin", name: "Ann A." });
+      assert.ok(promoted.updated_at.getTime() > ann.updated_at.getTime(), "updated_at moved");
+      assert.deepEqual([promoted.role, promoted.name, promoted.email, promoted.org_id], [
+        "org_admin",
+        "Ann A.",
+        mail,
+        member.id,
+      ]);
+      await assert.rejects(updateUser(sql, bob.id, { email: mail.toUpperCase() }), {
+        code: "email_taken",
+        status: 409,
+      });
+      assert.equal((await getUser(sql, bob.id)).email, `bob-${mail}`);
+      const root = await createUser(sql, {
+        email: `root-${mail}`,
+        name: "Root",
+        role: "system_admin",
+      });
+      await assert.rejects(updateUser(sql, root.id, { role: "org_user" }), {
+        code: "validation_failed",
+        status: 422,
+      });
+      assert.equal((await updateUser(sql, root.id, { status: "suspended" })).role, "system_admin");
+      await assert.rejects(updateUser(sql, ann.id, { org_id: taken.id } as never), {
+        code: "validation_failed",
+      });
+      await assert.rejects(updateUser(sql, crypto.randomUUID(), { name: "X" }), {
+        code: "user_not_found",
+      });
+    },
+  },
+  {
+    name:
       "the database refuses bad rows on its own (CHECKs, case-insensitive unique e-mail, UUIDs)",
     async run(sql) {
       const q = sql as postgres.Sql;
@@ -215,9 +303,31 @@ export const CASES: Case[] = [
         ),
         "23514",
       );
+      // a malformed UUID, written as text so that only the database's uuid type judges it
+      assert.equal(
+        await sqlState(() =>
+          q`insert into users (org_id, email, name, role)
+            values (${"acme"}::text::uuid, ${`u-${mail}`}, 'F', 'org_user')`
+        ),
+        "22P02",
+      );
       assert.equal(
         await sqlState(() => q`select * from organizations where id = ${"not-a-uuid"}::uuid`),
         "22P02",
+      );
+      // a negative budget set later, and an unknown API key role
+      assert.equal(
+        await sqlState(() =>
+          q`update organizations set budget_tokens_monthly = -1 where id = ${o.id}`
+        ),
+        "23514",
+      );
+      assert.equal(
+        await sqlState(() =>
+          q`insert into api_keys (public_id, prefix, org_id, name, key_hash, role)
+            values ('AbC123dEf456', 'plk', ${o.id}, 'k', ${"ab".repeat(32)}, 'owner')`
+        ),
+        "23514",
       );
       assert.equal(
         await sqlState(() =>
@@ -340,6 +450,44 @@ export const CASES: Case[] = [
     },
   },
   {
+    // The Proof's races on whatever one pool allows (PGlite serves one connection, so there they
+    // run one after another); concurrency_test.ts runs them on two pools of a real server.
+    name:
+      "the Proof's races on one pool: 20 charges for a budget of 15, two resets, two first uses",
+    async run(sql) {
+      const o = await org(sql, 15);
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => consumeTokens(sql, o.id, 1)),
+      );
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 15);
+      for (const r of results) {
+        if (r.status === "rejected") assert.equal(r.reason.code, "budget_exceeded");
+      }
+      assert.equal((await getOrganization(sql, o.id)).tokens_used_current_month, 15);
+
+      // Each organisation is reset by exactly one of two runs at once (the runs may share them).
+      const q = sql as postgres.Sql;
+      const [{ due }] = (await q`select count(*)::int as due from organizations
+        where usage_period < '3000-01-01'`) as unknown as [{ due: number }];
+      const far = () => Date.UTC(3000, 0, 1);
+      const [x, y] = await Promise.all([
+        resetMonthlyUsage(sql, { now: far }),
+        resetMonthlyUsage(sql, { now: far }),
+      ]);
+      assert.equal(x.reset + y.reset, due);
+      assert.ok(due >= 1);
+      assert.equal((await getOrganization(sql, o.id)).tokens_used_current_month, 0);
+
+      const store = createPostgresTokenStore(sql);
+      const jti = crypto.randomUUID();
+      const answers = await Promise.all([
+        store.useRefreshToken(jti, Date.now() + 60_000, 1_000),
+        store.useRefreshToken(jti, Date.now() + 60_000, 2_000),
+      ]);
+      assert.equal(answers.filter((a) => a === undefined).length, 1, String(answers));
+    },
+  },
+  {
     name: "resetMonthlyUsage() starts a new month once and leaves the current month alone",
     async run(sql) {
       const o = await org(sql, 100);
@@ -399,6 +547,7 @@ export const CASES: Case[] = [
       });
       assert.equal(await lookupApiKey(sql, "ZZZZZZZZZZZZ"), null);
       assert.equal((await listApiKeys(sql, o.id)).items.length, 1);
+      assert.equal((await listApiKeys(sql, o.id)).next, null);
 
       const app = new Hono<{ Variables: AuthVariables }>();
       app.use(authenticate({ lookupApiKey: (id) => lookupApiKey(sql, id), logger: quiet }));
@@ -412,8 +561,10 @@ export const CASES: Case[] = [
         role: "org_user",
         scopes: ["usage:read"],
       });
+      await new Promise((r) => setTimeout(r, 5));
       const revoked = await revokeApiKey(sql, api_key.id);
       assert.ok(revoked.revoked_at instanceof Date);
+      assert.ok(revoked.updated_at.getTime() > api_key.updated_at.getTime(), "updated_at moved");
       assert.deepEqual((await revokeApiKey(sql, api_key.id)).revoked_at, revoked.revoked_at);
       const refused = await app.request("/", { headers: { "x-api-key": key } });
       assert.equal(refused.status, 401);
@@ -422,6 +573,13 @@ export const CASES: Case[] = [
 
       // a suspended organisation's keys are not found
       const other = await createApiKey(sql, { org_id: o.id, name: "Other", role: "org_admin" });
+      const third = await createApiKey(sql, { org_id: o.id, name: "Third", role: "org_user" });
+      const firstPage = await listApiKeys(sql, o.id, { limit: 2 });
+      const lastPage = await listApiKeys(sql, o.id, { limit: 2, after: firstPage.next });
+      assert.equal(lastPage.next, null);
+      const listed = [...firstPage.items, ...lastPage.items].map((k) => k.id);
+      assert.deepEqual(listed, [api_key.id, other.api_key.id, third.api_key.id].sort());
+      assert.ok([...firstPage.items, ...lastPage.items].every((k) => !("key_hash" in k)));
       assert.notEqual(await lookupApiKey(sql, other.api_key.public_id), null);
       await updateOrganizationStatus(sql, o.id, "suspended");
       assert.equal(await lookupApiKey(sql, other.api_key.public_id), null);

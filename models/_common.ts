@@ -58,6 +58,13 @@ export function foreignKeyViolation(error: unknown, constraint: string): boolean
     (error as { constraint_name?: unknown }).constraint_name === constraint;
 }
 
+/** Whether a driver error is a PostgreSQL check violation of `constraint`. */
+export function checkViolation(error: unknown, constraint: string): boolean {
+  return typeof error === "object" && error !== null &&
+    (error as { code?: unknown }).code === "23514" &&
+    (error as { constraint_name?: unknown }).constraint_name === constraint;
+}
+
 /** Cuts the extra row a listing fetched to know whether another page follows. */
 export function pageOf<T extends { id: string }>(
   rows: T[],

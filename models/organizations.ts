@@ -180,6 +180,54 @@ export const CreateOrganizationSchema: z.ZodType<CreateOrganization> = z.strictO
   status: OrganizationStatusSchema.optional(),
 });
 
+/**
+ * What a client may send to change an organisation: any of its name, display name, budget and
+ * status, at least one. No `id`, timestamps, counter or period: the counter changes only through
+ * `consumeTokens()` and the monthly reset.
+ *
+ * @example
+ * ```ts
+ * import type { UpdateOrganization } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * const change: UpdateOrganization = { budget_tokens_monthly: 2_000_000 };
+ * assert.equal(change.status, undefined);
+ * ```
+ */
+export interface UpdateOrganization {
+  /** A new unique slug. @default {unchanged} */
+  name?: string | undefined;
+  /** A new display name. @default {unchanged} */
+  display_name?: string | undefined;
+  /** A new monthly budget (below the tokens already used, it refuses every further charge this month). @default {unchanged} */
+  budget_tokens_monthly?: number | undefined;
+  /** A new status. @default {unchanged} */
+  status?: OrganizationStatus | undefined;
+}
+
+/**
+ * zod schema of {@linkcode UpdateOrganization}: refuses an empty change, `id`, timestamps,
+ * `tokens_used_current_month`, `usage_period` and any other unknown field.
+ *
+ * @example
+ * ```ts
+ * import { UpdateOrganizationSchema } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(UpdateOrganizationSchema.safeParse({ budget_tokens_monthly: 500 }).success, true);
+ * assert.equal(UpdateOrganizationSchema.safeParse({}).success, false);
+ * assert.equal(UpdateOrganizationSchema.safeParse({ tokens_used_current_month: 0 }).success, false);
+ * ```
+ */
+export const UpdateOrganizationSchema: z.ZodType<UpdateOrganization> = z.strictObject({
+  name: name.optional(),
+  display_name: displayName.optional(),
+  budget_tokens_monthly: tokenCount.optional(),
+  status: OrganizationStatusSchema.optional(),
+}).refine((change) => Object.values(change).some((v) => v !== undefined), {
+  message: "must change at least one field",
+});
+
 type Row = Record<string, unknown>;
 
 /** The select list of an organisation row, numbers as JavaScript numbers. */
@@ -352,4 +400,56 @@ export async function updateOrganizationStatus(
     where id = ${id} returning ${columns(sql)}`;
   if (row === undefined) throw notFound("update organisation status");
   return toOrganization(row) as Organization;
+}
+
+/**
+ * Changes an organisation's name, display name, budget or status (the fields given; the others
+ * are kept). `updated_at` is set by the database.
+ *
+ * @param sql A postgres.js `sql`.
+ * @param id Its id.
+ * @param input The change ({@linkcode UpdateOrganizationSchema}).
+ * @returns The updated organisation.
+ * @throws {AppError} `validation_failed` (422) when `input` fails the schema.
+ * @throws {ModelsError} `organization_not_found`, `organization_name_taken`.
+ *
+ * @example
+ * ```ts
+ * import { updateOrganization } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * // checked before any query: the counter is not a client's to set
+ * await assert.rejects(
+ *   updateOrganization({} as never, "6f1c2f9e-54a4-4c0e-9a51-1f7d3f1e2b3c", { tokens_used_current_month: 0 } as never),
+ *   { code: "validation_failed", status: 422 },
+ * );
+ * ```
+ */
+export async function updateOrganization(
+  sql: Sql,
+  id: string,
+  input: UpdateOrganization,
+): Promise<Organization> {
+  const data = parseInput(UpdateOrganizationSchema, input);
+  if (!uuid.safeParse(id).success) throw notFound("update organisation");
+  try {
+    const [row] = await (sql as postgres.Sql)`update organizations set
+        name = coalesce(${data.name ?? null}::text, name),
+        display_name = coalesce(${data.display_name ?? null}::text, display_name),
+        budget_tokens_monthly = coalesce(${
+      data.budget_tokens_monthly ?? null
+    }::bigint, budget_tokens_monthly),
+        status = coalesce(${data.status ?? null}::text, status)
+      where id = ${id} returning ${columns(sql)}`;
+    if (row === undefined) throw notFound("update organisation");
+    return toOrganization(row) as Organization;
+  } catch (error) {
+    if (uniqueViolation(error, "organizations_name_key")) {
+      throw new ModelsError("Cannot update organisation: the name is taken", {
+        code: "organization_name_taken",
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }

@@ -13,6 +13,8 @@ import {
   RecordUsageSchema,
   RefreshTokenUseSchema,
   TokenRevocationSchema,
+  UpdateOrganizationSchema,
+  UpdateUserSchema,
   UsageSchema,
   UserSchema,
 } from "./mod.ts";
@@ -279,4 +281,42 @@ test("roles in the schemas are @plinth/rbac's ROLES", () => {
       .success,
     false,
   );
+});
+
+test("update schemas take only what a client may change, at least one field", () => {
+  assert.ok(UpdateOrganizationSchema.safeParse({ budget_tokens_monthly: 0 }).success);
+  assert.ok(UpdateOrganizationSchema.safeParse({ name: "acme-2", status: "suspended" }).success);
+  assert.equal(UpdateOrganizationSchema.safeParse({}).success, false);
+  for (
+    const bad of [
+      { id: ORG },
+      { created_at: AT },
+      { updated_at: AT },
+      {
+        tokens_used_current_month: 0,
+      },
+      { usage_period: "2026-12" },
+      { budget_tokens_monthly: -1 },
+      { status: "deleted" },
+    ]
+  ) {
+    assert.equal(UpdateOrganizationSchema.safeParse(bad).success, false, JSON.stringify(bad));
+  }
+  assert.ok(UpdateUserSchema.safeParse({ role: "org_admin", email: "b@c.test" }).success);
+  assert.equal(UpdateUserSchema.safeParse({}).success, false);
+  for (
+    const bad of [
+      { id: USER },
+      { org_id: ORG },
+      { created_at: AT },
+      { role: "system_admin" },
+      {
+        role: "root",
+      },
+      { email: "not an address" },
+      { status: "banned" },
+    ]
+  ) {
+    assert.equal(UpdateUserSchema.safeParse(bad).success, false, JSON.stringify(bad));
+  }
 });

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type postgres from "postgres";
 import { type Role, RoleSchema } from "@plinth/rbac";
+import { validationFailed } from "@plinth/errors";
 import {
+  checkViolation,
   cursorOf,
   foreignKeyViolation,
   pageOf,
@@ -180,6 +182,55 @@ export const CreateUserSchema: z.ZodType<CreateUser> = z.strictObject({
   status: UserStatusSchema.optional(),
 }).refine(adminHasNoOrg, ORG_RULE);
 
+/**
+ * What a client may send to change a user: any of name, e-mail, organisation role and status,
+ * at least one. No `id`, timestamps or organisation; the role moves between `org_admin` and
+ * `org_user` only (a `system_admin` has no organisation, so becoming one, or ceasing to be one,
+ * is not an update).
+ *
+ * @example
+ * ```ts
+ * import type { UpdateUser } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * const change: UpdateUser = { role: "org_admin" };
+ * assert.equal(change.email, undefined);
+ * ```
+ */
+export interface UpdateUser {
+  /** A new name. @default {unchanged} */
+  name?: string | undefined;
+  /** A new e-mail address (unique without regard to case). @default {unchanged} */
+  email?: string | undefined;
+  /** A new role in the user's organisation. @default {unchanged} */
+  role?: Exclude<Role, "system_admin"> | undefined;
+  /** A new status. @default {unchanged} */
+  status?: UserStatus | undefined;
+}
+
+/**
+ * zod schema of {@linkcode UpdateUser}: refuses an empty change, `id`, `org_id`, timestamps,
+ * `system_admin`, unknown roles and fields, and a malformed e-mail.
+ *
+ * @example
+ * ```ts
+ * import { UpdateUserSchema } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(UpdateUserSchema.safeParse({ status: "suspended" }).success, true);
+ * assert.equal(UpdateUserSchema.safeParse({ role: "system_admin" }).success, false);
+ * assert.equal(UpdateUserSchema.safeParse({ id: "0b6c3c38-7d1e-4a43-9b0e-6a0f4d1c2e3f" }).success, false);
+ * ```
+ */
+export const UpdateUserSchema: z.ZodType<UpdateUser> = z.strictObject({
+  name: userName.optional(),
+  email: email.optional(),
+  role: RoleSchema.exclude(["system_admin"]).optional(),
+  status: UserStatusSchema.optional(),
+}).refine((change) => Object.values(change).some((v) => v !== undefined), {
+  message: "must change at least one field",
+});
+
 function columns(sql: Sql): postgres.PendingQuery<postgres.Row[]> {
   return (sql as postgres.Sql)`id::text, org_id::text, email, name, role, status, created_at, updated_at`;
 }
@@ -348,4 +399,56 @@ export async function updateUserStatus(sql: Sql, id: string, status: UserStatus)
     where id = ${id} returning ${columns(sql)}`;
   if (row === undefined) throw notFound("update user status");
   return row as User;
+}
+
+/**
+ * Changes a user's name, e-mail, organisation role or status (the fields given; the others are
+ * kept). `updated_at` is set by the database.
+ *
+ * @param sql A postgres.js `sql`.
+ * @param id Its id.
+ * @param input The change ({@linkcode UpdateUserSchema}).
+ * @returns The updated user.
+ * @throws {AppError} `validation_failed` (422) when `input` fails the schema, or gives a
+ * `system_admin` an organisation role.
+ * @throws {ModelsError} `user_not_found`, `email_taken` (another user has the e-mail, in any case).
+ *
+ * @example
+ * ```ts
+ * import { updateUser } from "@plinth/models";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   updateUser({} as never, "0b6c3c38-7d1e-4a43-9b0e-6a0f4d1c2e3f", { email: "not an address" }),
+ *   { code: "validation_failed" },
+ * );
+ * ```
+ */
+export async function updateUser(sql: Sql, id: string, input: UpdateUser): Promise<User> {
+  const data = parseInput(UpdateUserSchema, input);
+  if (!uuid.safeParse(id).success) throw notFound("update user");
+  try {
+    const [row] = await (sql as postgres.Sql)`update users set
+        name = coalesce(${data.name ?? null}::text, name),
+        email = coalesce(${data.email ?? null}::text, email),
+        role = coalesce(${data.role ?? null}::text, role),
+        status = coalesce(${data.status ?? null}::text, status)
+      where id = ${id} returning ${columns(sql)}`;
+    if (row === undefined) throw notFound("update user");
+    return row as User;
+  } catch (error) {
+    if (uniqueViolation(error, "users_email_key")) {
+      throw new ModelsError("Cannot update user: the e-mail address is taken", {
+        code: "email_taken",
+        cause: error,
+      });
+    }
+    if (checkViolation(error, "users_org_matches_role")) {
+      throw validationFailed("Cannot update user: a system_admin has no organisation role", {
+        errors: [{ pointer: "/role", detail: "must stay system_admin for a system administrator" }],
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }

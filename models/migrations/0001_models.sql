@@ -1,6 +1,6 @@
 -- @plinth/models: organisations, users, API keys, usage, and the refresh-token store.
 -- Unqualified names: the tables go into the first schema of the connection's search_path.
--- The role lists below must equal ROLES of @plinth/rbac (models/migrations_test.ts checks it).
+-- The role lists below must equal ROLES of @plinth/rbac (models/contract_test.ts checks it).
 
 create function plinth_touch_updated_at() returns trigger
 language plpgsql as $$
