@@ -52,7 +52,11 @@ export interface RelayOptions {
   readonly bus: EventBus;
   /** The outbox table. @default {"plinth_outbox"} */
   readonly table?: string | undefined;
-  /** Most rows one batch reads, publishes and marks. @default {500} */
+  /**
+   * Most rows one read fetches. A batch publishes and marks what it read while reading the next
+   * rows, and goes on for up to 250 ms (a quarter of `lease` if less) before it commits.
+   * @default {500}
+   */
   readonly batchSize?: number | undefined;
   /**
    * Milliseconds to wait before looking again when the outbox is empty and no `NOTIFY` arrives
@@ -76,7 +80,10 @@ export interface RelayOptions {
    * @default {1}
    */
   readonly window?: number | undefined;
-  /** Milliseconds published rows are kept before they are deleted. @default {3600000} */
+  /**
+   * Milliseconds published rows are kept before they are deleted. With 0 a batch deletes the
+   * rows it published instead of marking them (much cheaper for PostgreSQL). @default {3600000}
+   */
   readonly retention?: number | undefined;
   /** Most published rows one clean-up statement deletes. @default {1000} */
   readonly cleanupBatch?: number | undefined;
@@ -107,11 +114,11 @@ export interface RelayStats {
   readonly duplicates: number;
   /** Events the bus refused for good, set aside with `failed_at`. */
   readonly failed: number;
-  /** Batches committed. */
+  /** Reads of up to `batchSize` rows published, marked and committed. */
   readonly batches: number;
   /** Batches that failed (database or bus unavailable) and were retried after a back-off. */
   readonly errors: number;
-  /** Published rows deleted after `retention`. */
+  /** Published rows deleted: after `retention`, or as they are published when it is 0. */
   readonly deleted: number;
 }
 
@@ -150,17 +157,23 @@ interface Row {
   headers: Record<string, string> | null;
 }
 
-/** Settles like `promise`, or rejects with a `TimeoutError` at `deadline` (epoch ms). */
-function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new DOMException("Publishing outlasted the batch's lease", "TimeoutError")),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+/** What publishing one read's rows did. */
+interface Chunk {
+  /** Ids of the rows published (acknowledged by the stream). */
+  marked: string[];
+  /** Ids of the rows the bus refused for good, and why (same order). */
+  failed: string[];
+  errors: string[];
+  duplicates: number;
+  /** The first transient failure: the batch stops after this read. */
+  failure: unknown;
 }
+
+/** How long one batch goes on reading more rows before it commits its marks. */
+const BATCH_TIME = 250;
+
+/** How long a batch that caught up waits for a `NOTIFY` of more rows before it commits. */
+const LINGER = 20;
 
 function permanent(error: unknown): boolean {
   return isAppError(error) && error.status >= 400 && error.status < 500;
@@ -286,21 +299,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   };
 
-  /** Publishes one subject's rows in order; stops at the first transient failure. */
   /** Publishes one row; resolves with a transient failure, or undefined. */
-  const publishRow = async (
-    row: Row,
-    deadline: number,
-    marked: string[],
-    failed: { id: string; error: string }[],
-  ): Promise<unknown> => {
+  const publishRow = async (row: Row, late: Promise<never>, chunk: Chunk): Promise<unknown> => {
     try {
-      const ack = await beforeDeadline(
+      const ack = await Promise.race([
         bus.publish(row.subject, row.data, { id: row.event_id, headers: row.headers ?? {} }),
-        deadline,
-      );
-      if (ack.duplicate) stats.duplicates++;
-      marked.push(row.id);
+        late,
+      ]);
+      if (ack.duplicate) chunk.duplicates++;
+      chunk.marked.push(row.id);
       return undefined;
     } catch (error) {
       if (!permanent(error)) return error;
@@ -314,7 +321,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         subject: row.subject,
         err: reason,
       });
-      failed.push({ id: row.id, error: (error as Error).message.slice(0, 500) });
+      chunk.failed.push(row.id);
+      chunk.errors.push((error as Error).message.slice(0, 500));
       return undefined;
     }
   };
@@ -325,89 +333,176 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
    */
   const publishSubject = async (
     rows: readonly Row[],
-    deadline: number,
-    marked: string[],
-    failed: { id: string; error: string }[],
+    late: Promise<never>,
+    chunk: Chunk,
   ): Promise<unknown> => {
     for (let at = 0; at < rows.length; at += window) {
-      if (Date.now() > deadline) return undefined;
       const errors = window === 1
-        ? [await publishRow(rows[at]!, deadline, marked, failed)]
-        : await Promise.all(
-          rows.slice(at, at + window).map((row) => publishRow(row, deadline, marked, failed)),
-        );
+        ? [await publishRow(rows[at]!, late, chunk)]
+        : await Promise.all(rows.slice(at, at + window).map((row) => publishRow(row, late, chunk)));
       const error = errors.find((e) => e !== undefined);
       if (error !== undefined) return error;
     }
     return undefined;
   };
 
-  /** One batch: lock partitions, read, publish, mark, commit. Resolves with rows handled. */
-  const batch = async (): Promise<{ handled: number; failure: unknown }> => {
-    return await db.transaction(async (sql) => {
-      const start = Date.now();
-      await sql`select set_config('idle_in_transaction_session_timeout', ${String(lease)}, true)`;
-      const pending = await sql.unsafe(
-        `select p from generate_series(0, ${PARTITIONS - 1}) p where exists (select 1 from ${table}
-          where partition = p and published_at is null and failed_at is null)`,
-      );
-      const partitions = pending.map((r) => Number(r.p));
-      for (let i = partitions.length - 1; i > 0; i--) {
-        const j = Math.floor(Math.random() * (i + 1));
-        [partitions[i], partitions[j]] = [partitions[j]!, partitions[i]!];
+  /** Publishes the rows of one read: subjects side by side, each in order. */
+  const publishChunk = async (rows: readonly Row[], late: Promise<never>): Promise<Chunk> => {
+    const chunk: Chunk = { marked: [], failed: [], errors: [], duplicates: 0, failure: undefined };
+    const bySubject = new Map<string, Row[]>();
+    for (const row of rows) {
+      const list = bySubject.get(row.subject);
+      if (list === undefined) bySubject.set(row.subject, [row]);
+      else list.push(row);
+    }
+    const groups = [...bySubject.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < groups.length && chunk.failure === undefined) {
+        const error = await publishSubject(groups[next++]!, late, chunk);
+        if (error !== undefined && chunk.failure === undefined) chunk.failure = error;
       }
-      if (partitions.length === 0) return { handled: 0, failure: undefined };
-      const locked = await sql.unsafe(
-        `select p from unnest($1::int[]) with ordinality as t(p, n)
-          where pg_try_advisory_xact_lock(hashtext($2), p) order by n`,
-        [partitions, table],
-      );
-      if (locked.length === 0) return { handled: 0, failure: undefined };
-      const rows = await sql.unsafe(
-        `select id, event_id, subject, data, headers from ${table}
-          where partition = any($1::int[]) and published_at is null and failed_at is null
-          order by id limit $2`,
-        [locked.map((r) => Number(r.p)), batchSize],
-      ) as unknown as Row[];
-      const bySubject = new Map<string, Row[]>();
-      for (const row of rows) {
-        const list = bySubject.get(row.subject);
-        if (list === undefined) bySubject.set(row.subject, [row]);
-        else list.push(row);
-      }
-      const groups = [...bySubject.values()];
-      const marked: string[] = [];
-      const failed: { id: string; error: string }[] = [];
-      let failure: unknown;
-      let next = 0;
-      const deadline = start + lease / 2;
-      const worker = async (): Promise<void> => {
-        while (next < groups.length && failure === undefined) {
-          const group = groups[next++]!;
-          const error = await publishSubject(group, deadline, marked, failed);
-          if (error !== undefined && failure === undefined) failure = error;
-        }
-      };
-      await Promise.all(
-        Array.from({ length: Math.min(concurrency, groups.length) }, worker),
-      );
-      if (marked.length > 0) {
-        await sql.unsafe(
-          `update ${table} set published_at = now() where id = any($1::bigint[])`,
-          [marked],
-        );
-      }
-      for (const row of failed) {
-        await sql.unsafe(`update ${table} set failed_at = now(), error = $2 where id = $1`, [
-          row.id,
-          row.error,
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
+    return chunk;
+  };
+
+  /**
+   * One batch, in one transaction: lock the partitions with work, then read up to `batchSize`
+   * rows, publish them and mark them, reading the next rows while publishing, for up to
+   * `BATCH_TIME` ms (or until nothing is left, a publish fails or close() is called); commit.
+   */
+  const batch = async (): Promise<{ drained: boolean; failure: unknown }> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let tally: (() => void) | undefined;
+    try {
+      const result = await db.transaction(async (sql) => {
+        const start = Date.now();
+        const writes: Promise<unknown>[] = [];
+        const write = (query: string, parameters: unknown[]): void => {
+          const done = sql.unsafe(query, parameters as never[]);
+          done.catch(() => {}); // awaited below; a failure aborts the transaction
+          writes.push(done);
+        };
+        // Sent without waiting: the statements of a transaction run in order.
+        write(`select set_config('idle_in_transaction_session_timeout', $1, true)`, [
+          String(lease),
         ]);
-      }
-      stats.published += marked.length;
-      stats.failed += failed.length;
-      stats.batches++;
-      return { handled: rows.length, failure };
-    });
+        /** The partitions this batch holds (transaction-scoped advisory locks). */
+        const held: number[] = [];
+        // One statement per read: lock the partitions that have work and are not held yet
+        // (shuffled, so that relays starting together spread; those another relay holds are
+        // skipped), then read the held partitions' rows after `after` and all of the newly
+        // locked ones', oldest first. Rows of a new partition are all below any later cursor,
+        // since the read is ordered by id and cut at the end.
+        const read = async (after: string): Promise<Row[]> => {
+          const rows = await sql.unsafe(
+            `with added as materialized (
+              select p from (
+                select p from generate_series(0, ${PARTITIONS - 1}) p
+                where not (p = any($1::int[])) and exists (select 1 from ${table}
+                  where partition = p and published_at is null and failed_at is null)
+                order by random()
+              ) c where pg_try_advisory_xact_lock(hashtext($2), p)
+            )
+            select id, event_id, subject, data, headers,
+              (select array_agg(p) from added)::int[] as added
+            from ${table}
+            where ((partition = any($1::int[]) and id > $3::bigint)
+                or partition in (select p from added))
+              and published_at is null and failed_at is null
+            order by id limit $4`,
+            [[...held], table, after, batchSize],
+          ) as unknown as (Row & { added: number[] | null })[];
+          for (const p of rows[0]?.added ?? []) if (!held.includes(p)) held.push(p);
+          return rows;
+        };
+        const late = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(new DOMException("Publishing outlasted the batch's lease", "TimeoutError")),
+            Math.max(0, start + lease / 2 - Date.now()),
+          );
+        });
+        late.catch(() => {});
+        let published = 0;
+        let failed = 0;
+        let duplicates = 0;
+        let chunks = 0;
+        let drained = false;
+        let failure: unknown;
+        const budget = Math.min(BATCH_TIME, lease / 4);
+        let cursor = "0";
+        let rows = await read(cursor);
+        for (;;) {
+          if (rows.length === 0) {
+            // Caught up. While events keep coming (a NOTIFY within LINGER ms), read them in
+            // this transaction rather than paying for a new batch each time.
+            if (chunks > 0 && listening && !closed && Date.now() - start < budget) {
+              if (!notified) await pause(LINGER, true);
+              if (notified && !closed) {
+                notified = false;
+                rows = await read(cursor);
+                continue;
+              }
+            }
+            drained = true;
+            break;
+          }
+          cursor = rows[rows.length - 1]!.id;
+          const more = !closed && Date.now() - start < budget;
+          // Read on while publishing: the next rows after these (of the same partitions, so the
+          // same subjects come after their earlier rows).
+          if (more) notified = false;
+          const next = more ? read(cursor) : undefined;
+          next?.catch(() => {});
+          const chunk = await publishChunk(rows, late);
+          if (chunk.marked.length > 0) {
+            // With no retention a published row goes at once: a delete costs PostgreSQL far
+            // less than an update, which writes a new row version and three index entries.
+            write(
+              retention === 0
+                ? `delete from ${table} where id = any($1::bigint[])`
+                : `update ${table} set published_at = now() where id = any($1::bigint[])`,
+              [chunk.marked],
+            );
+          }
+          if (chunk.failed.length > 0) {
+            write(
+              `update ${table} as o set failed_at = now(), error = f.error
+                from unnest($1::bigint[], $2::text[]) as f(id, error) where o.id = f.id`,
+              [chunk.failed, chunk.errors],
+            );
+          }
+          published += chunk.marked.length;
+          failed += chunk.failed.length;
+          duplicates += chunk.duplicates;
+          chunks++;
+          if (chunk.failure !== undefined) {
+            failure = chunk.failure;
+            break;
+          }
+          if (next === undefined) {
+            drained = rows.length < batchSize;
+            break;
+          }
+          rows = await next;
+        }
+        await Promise.all(writes);
+        tally = () => {
+          stats.published += published;
+          stats.failed += failed;
+          stats.duplicates += duplicates;
+          stats.batches += chunks;
+          if (retention === 0) stats.deleted += published;
+        };
+        return { drained, failure };
+      });
+      tally?.(); // counted once the transaction committed
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   const cleanup = async (): Promise<void> => {
@@ -429,10 +524,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       let byNotify = true;
       try {
         notified = false;
-        const { handled, failure } = await batch();
+        const { drained, failure } = await batch();
         if (failure !== undefined) throw failure;
         failures = 0;
-        if (handled < batchSize) {
+        if (drained) {
           await cleanup();
           waitFor = idle;
           if (!listening) void listen();

@@ -250,7 +250,8 @@ for (const kind of ["postgres+memory", "postgres+nats", "pglite+memory"] as cons
           enqueue(sql, { subject: b.subject("x"), payload: i }, { table: b.table })
         );
       }
-      relay = await startRelay(relayOptions(b, { retention: 0, cleanupBatch: 2 }));
+      // 1 ms: kept when marked, deleted by the clean-up, two rows a statement.
+      relay = await startRelay(relayOptions(b, { retention: 1, cleanupBatch: 2 }));
       await waitFor(
         async () => {
           const [row] = await b.db.sql.unsafe(`select count(*)::int as n from ${b.table}`);
@@ -267,6 +268,36 @@ for (const kind of ["postgres+memory", "postgres+nats", "pglite+memory"] as cons
     }
   });
 }
+
+test("startRelay() with retention 0 deletes each row as it marks it published", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await available(t, "postgres+memory"))) return;
+  const b = await backend("postgres+memory");
+  const seen: number[] = [];
+  let relay: Relay | undefined;
+  try {
+    await b.bus.subscribe(b.subject(">"), (n: number) => void seen.push(n), { durable: "r0" });
+    await b.db.transaction((sql) =>
+      Promise.all(
+        [0, 1, 2, 3].map((n) =>
+          enqueue(sql, { subject: b.subject("x"), payload: n }, { table: b.table })
+        ),
+      )
+    );
+    relay = await startRelay(relayOptions(b, { retention: 0, batchSize: 3 }));
+    const r = relay;
+    await waitFor(() => r.stats().published === 4, 10_000, "four events published");
+    const [row] = await b.db.sql.unsafe(`select count(*)::int as n from ${b.table}`);
+    assert.equal(row?.n, 0, "no published row is kept");
+    assert.equal(relay.stats().deleted, 4);
+    await waitFor(() => seen.length >= 4, 5000, "four deliveries");
+    assert.deepEqual(seen, [0, 1, 2, 3]);
+  } finally {
+    await relay?.close();
+    await b.dispose();
+  }
+});
 
 async function outboxPending(b: Backend): Promise<number> {
   const [row] = await b.db.sql.unsafe(
@@ -372,6 +403,69 @@ test(
     }
   },
 );
+
+test("startRelay() stops a batch of several reads at a failed publish, keeping the order", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!(await needServer(t, "PostgreSQL", databaseUrl, 5432))) return;
+  await using db = await connectDatabase(databaseUrl, { max: 3 });
+  const table = uniqueName("outbox_stop");
+  await migrateOutbox(db, { table });
+  const inner = createMemoryBus();
+  const bus: EventBus = Object.create(inner);
+  let failNext = true;
+  const tried: string[] = [];
+  bus.publish = (subject, payload, options) => {
+    tried.push(options?.id ?? "");
+    if (options?.id === "e4" && failNext) {
+      failNext = false;
+      return Promise.reject(
+        new EventError("Cannot publish event: no ack", { code: "event_publish_failed", subject }),
+      );
+    }
+    return inner.publish(subject, payload, options);
+  };
+  const seen: string[] = [];
+  await inner.subscribe("usage.>", (_p, meta) => void seen.push(meta.id), { durable: "d" });
+  await db.transaction((sql) =>
+    Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        enqueue(sql, { subject: i % 3 === 2 ? "usage.y" : "usage.x", payload: i, id: `e${i}` }, {
+          table,
+        })),
+    )
+  );
+  // Reads of 2 rows: e0 e1 | e2 e3 | e4 (fails) e5 … in one batch; e4's failure ends it.
+  const relay = await startRelay({
+    db,
+    bus,
+    table,
+    batchSize: 2,
+    retryDelay: 50,
+    idle: 20,
+    logger: captureLogger(),
+  });
+  try {
+    await waitFor(async () => (await relay.lag()).pending === 0, 10_000, "every event");
+    await waitFor(() => seen.length >= 9, 5000, "every delivery");
+    assert.equal(relay.stats().errors, 1);
+    assert.equal(relay.stats().published, 9);
+    const x = seen.filter((id) => ["e0", "e1", "e3", "e4", "e6", "e7"].includes(id));
+    assert.deepEqual(x, ["e0", "e1", "e3", "e4", "e6", "e7"], "usage.x in order");
+    assert.deepEqual(seen.filter((id) => ["e2", "e5", "e8"].includes(id)), ["e2", "e5", "e8"]);
+    assert.equal(new Set(seen).size, 9, "each once");
+    // Nothing of the reads after e4's was sent before e4's retry (e5, of the other subject and
+    // in e4's read, may be).
+    const retry = tried.lastIndexOf("e4");
+    for (const later of ["e6", "e7", "e8"]) {
+      assert.ok(tried.indexOf(later) > retry, `${later} after e4's retry: ${tried.join(" ")}`);
+    }
+  } finally {
+    await relay.close();
+    await inner.close();
+    await db.sql.unsafe(`drop table if exists ${table}`);
+  }
+});
 
 test("startRelay() backs off while the database fails and never throws", {
   timeout: 20_000,
