@@ -95,6 +95,8 @@ export class ContextRecord {
   #chunk = "";
   #overlapFor: ReadonlySet<string> | undefined;
   #overlap = false;
+  // This context with a source's fields over it, by the source's (stable) fields object.
+  #sourced: WeakMap<object, ContextRecord> | undefined;
 
   constructor(fields: Record<string, unknown>) {
     this.fields = Object.freeze(fields);
@@ -157,6 +159,25 @@ export class ContextRecord {
     return out;
   }
 
+  /**
+   * This context with `extra`'s defined fields over its own, cached by `extra`'s identity: a
+   * source that returns the same object for the same state costs a lookup per line.
+   */
+  with(extra: Readonly<Record<string, unknown>>): ContextRecord {
+    let sourced = this.#sourced;
+    let record = sourced?.get(extra);
+    if (record !== undefined) return record;
+    const merged: Record<string, unknown> = { ...this.fields };
+    for (const key of Object.keys(extra)) {
+      const value = extra[key];
+      if (value !== undefined) merged[key] = value;
+    }
+    record = new ContextRecord(merged);
+    sourced ??= this.#sourced = new WeakMap();
+    sourced.set(extra, record);
+    return record;
+  }
+
   /** Whether any of `keys` is also a key of this context; cached for the last set asked. */
   overlaps(keys: ReadonlySet<string>): boolean {
     if (this.#overlapFor === keys) return this.#overlap;
@@ -173,9 +194,45 @@ export class ContextRecord {
   }
 }
 
-/** The context of the running code, if any. */
-export function currentContext(): ContextRecord | undefined {
+/** Gives fields of the running code's context kept outside logging, or `undefined`. */
+export type ContextSourceFn = () => Readonly<Record<string, unknown>> | undefined;
+
+let sources: readonly ContextSourceFn[] = [];
+const NO_FIELDS = new ContextRecord({});
+
+/** Adds a context source; the returned function removes it (once). */
+export function addContextSource(source: ContextSourceFn): () => void {
+  sources = [...sources, source];
+  let removed = false;
+  return () => {
+    if (removed) return;
+    removed = true;
+    const at = sources.indexOf(source);
+    if (at !== -1) sources = [...sources.slice(0, at), ...sources.slice(at + 1)];
+  };
+}
+
+/** The context entered with runInContext(), without the sources' fields. */
+export function storedContext(): ContextRecord | undefined {
   return storage === undefined ? undefined : storage.getStore();
+}
+
+/** The context of the running code, if any: the stored one with the sources' fields over it. */
+export function currentContext(): ContextRecord | undefined {
+  let record = storage === undefined ? undefined : storage.getStore();
+  const list = sources;
+  for (let i = 0; i < list.length; i++) {
+    let extra: unknown;
+    try {
+      extra = list[i]!();
+    } catch {
+      continue; // A log line never fails because a source did.
+    }
+    if (typeof extra === "object" && extra !== null) {
+      record = (record ?? NO_FIELDS).with(extra as Readonly<Record<string, unknown>>);
+    }
+  }
+  return record;
 }
 
 /** Runs `fn` with `record` as the current context. */

@@ -1,4 +1,10 @@
-import { ContextRecord, currentContext, runInContext } from "./_context_store.ts";
+import {
+  addContextSource,
+  ContextRecord,
+  currentContext,
+  runInContext,
+  storedContext,
+} from "./_context_store.ts";
 
 /**
  * Fields of a request context. `request_id`, `trace_id` and `span_id` have fixed places on
@@ -56,7 +62,8 @@ export function runWithContext<T>(fields: LogContext, fn: () => T): T {
   if (typeof fn !== "function") {
     throw new TypeError("Cannot run with context: fn must be a function");
   }
-  const merged: Record<string, unknown> = { ...currentContext()?.fields };
+  // The stored context only: a source's fields describe the running code, not this record.
+  const merged: Record<string, unknown> = { ...storedContext()?.fields };
   try {
     for (const key of Object.keys(fields)) {
       const value = fields[key];
@@ -79,7 +86,8 @@ function isArray(value: object): boolean {
 }
 
 /**
- * The fields of the current request context.
+ * The fields of the current request context (with those of any
+ * {@linkcode registerContextSource context source}).
  *
  * @returns A frozen object with every field in effect, or `undefined` outside any context.
  * @throws {never} Never throws.
@@ -122,4 +130,71 @@ export function withRequestId<T>(id: string, fn: () => T): T {
     throw new TypeError("Cannot run with request id: id must be a non-empty string");
   }
   return runWithContext({ request_id: id }, fn);
+}
+
+/**
+ * A function logging asks, on every log line and {@linkcode getContext} call, for fields of the
+ * running code's context that another library keeps in its own async context (the active
+ * OpenTelemetry span's ids, say). It returns them as an object, or `undefined` when it has none.
+ * Return the same object for the same state: logging caches its work by the object's identity.
+ * It must be cheap; it should not throw (a source that throws is skipped for that line).
+ *
+ * @example
+ * ```ts
+ * import { type ContextSource, getContext, registerContextSource } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const fields = Object.freeze({ tenant_id: "acme" }); // one object per state
+ * const source: ContextSource = () => fields;
+ * const unregister = registerContextSource(source);
+ * assert.equal(getContext()?.tenant_id, "acme");
+ * unregister();
+ * assert.equal(getContext(), undefined);
+ * ```
+ */
+export type ContextSource = () => LogContext | undefined;
+
+/**
+ * Adds a {@linkcode ContextSource}: while it is registered, every log line and
+ * {@linkcode getContext} has its fields over those of the request context (they win over a
+ * field of the same name; `undefined` values are ignored). This lets a library whose context
+ * lives elsewhere — `@plinth/tracing` reading the active OpenTelemetry span — put its ids on
+ * every line without a second `runWithContext()` per request, and without logging depending on
+ * it. {@linkcode runWithContext} does not copy a source's fields into the context it enters.
+ * Sources are asked in the order they were registered; a later one wins.
+ *
+ * @param source The function to ask.
+ * @returns A function that removes the source (calling it again does nothing).
+ * @throws {TypeError} When `source` is not a function.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, registerContextSource, withRequestId } from "@plinth/logging";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const logger = createLogger({ service: "svc", destination: { write: (l) => lines.push(l) } });
+ * let active: { span_id: string } | undefined; // another library's own context
+ * const unregister = registerContextSource(() => active);
+ * try {
+ *   withRequestId("req-1", () => {
+ *     active = { span_id: "00f067aa0ba902b7" };
+ *     logger.info("in span");
+ *     active = undefined;
+ *     logger.info("after");
+ *   });
+ * } finally {
+ *   unregister();
+ * }
+ * const [inside, after] = lines.map((l) => JSON.parse(l));
+ * assert.equal(inside.request_id, "req-1");
+ * assert.equal(inside.span_id, "00f067aa0ba902b7");
+ * assert.equal(after.span_id, undefined);
+ * ```
+ */
+export function registerContextSource(source: ContextSource): () => void {
+  if (typeof source !== "function") {
+    throw new TypeError("Cannot register context source: source must be a function");
+  }
+  return addContextSource(source);
 }

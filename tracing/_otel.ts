@@ -163,6 +163,16 @@ export function activeSpanContext(): SpanContext | undefined {
   return sc !== undefined && isSpanContextValid(sc) ? sc : undefined;
 }
 
+/** The active OpenTelemetry context. */
+export function activeOtelContext(): Context {
+  return otelContext.active();
+}
+
+/** The span set in `ctx`, if any. */
+export function activeSpanOf(ctx: Context): Span | undefined {
+  return trace.getSpan(ctx);
+}
+
 /** Runs `fn` with `otel` as the active OpenTelemetry context. */
 export function withOtelContext<T>(otel: Context, fn: () => T): T {
   return otelContext.with(otel, fn);

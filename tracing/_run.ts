@@ -1,9 +1,21 @@
-// Running work inside a span: the ids in the logging context (one AsyncLocalStorage, the one
-// logging already has) and, with an SDK, the span in OpenTelemetry's active context.
-import { getContext, type LogContext, runWithContext } from "@plinth/logging";
+// Running work inside a span, in one async context: without an SDK, the ids in the logging
+// context (logging's AsyncLocalStorage); with one, the span in OpenTelemetry's active context
+// (the SDK's), where logging reads the ids through a context source.
+import {
+  getContext,
+  type LogContext,
+  registerContextSource,
+  runWithContext,
+} from "@plinth/logging";
 import type { Span } from "@opentelemetry/api";
-import { type SpanHandle, withOtelContext } from "./_otel.ts";
-import { formatTraceparent, SAMPLED_FLAG, type TraceContext } from "./trace_context.ts";
+import { activeOtelContext, activeSpanOf, type SpanHandle, withOtelContext } from "./_otel.ts";
+import {
+  formatTraceparent,
+  isValidSpanId,
+  isValidTraceId,
+  SAMPLED_FLAG,
+  type TraceContext,
+} from "./trace_context.ts";
 import type { TraceState } from "./trace_state.ts";
 import type { ActiveSpan, SpanAttributeValue } from "./with_span.ts";
 
@@ -54,26 +66,70 @@ export function traceStateOf(fields: LogContext): TraceState | undefined {
   return traceStates.get(fields);
 }
 
+// With an SDK, the ids reach log lines through a context source reading OpenTelemetry's active
+// span (registered at the first SDK span), so a request pays for one async context (the SDK's)
+// rather than two. The fields are made once per span, on the first line that asks.
+const spanFields = new WeakMap<Span, LogContext>();
+let sourceRegistered = false;
+
+function flagsText(traceFlags: number): "00" | "01" {
+  return (traceFlags & SAMPLED_FLAG) === 1 ? "01" : "00";
+}
+
+/** The log fields of OpenTelemetry's active span: the context source tracing registers. */
+export function activeSpanFields(): LogContext | undefined {
+  const span = activeSpanOf(activeOtelContext());
+  if (span === undefined) return undefined;
+  let fields = spanFields.get(span);
+  if (fields === undefined) {
+    const sc = span.spanContext();
+    if (!isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return undefined;
+    fields = Object.freeze({
+      trace_id: sc.traceId,
+      span_id: sc.spanId,
+      trace_flags: flagsText(sc.traceFlags),
+    });
+    spanFields.set(span, fields);
+  }
+  return fields;
+}
+
 /**
  * Runs `fn` with `handle` as the active span: the ids (`trace_id`, `span_id`, `trace_flags`) in
- * the logging context and, with an SDK, the span in OpenTelemetry's active context.
+ * the logging context and, with an SDK, the span in OpenTelemetry's active context (where the
+ * context source finds the ids, unless the SDK's context manager does not keep it: then in the
+ * logging context too).
  */
 export function runInSpan<T>(handle: SpanHandle, fn: () => T): T {
   const { context, otel } = handle;
-  const fields = {
+  if (otel !== undefined) {
+    if (!sourceRegistered) {
+      sourceRegistered = true;
+      registerContextSource(activeSpanFields);
+    }
+    return withOtelContext(otel, () =>
+      // No context manager (or one that ignores with()): the source sees nothing, so the
+      // logging context carries the ids, as without an SDK.
+      activeOtelContext() === otel ? fn() : runInLogContext(context, fn));
+  }
+  return runInLogContext(context, fn);
+}
+
+/** Runs `fn` with the ids of `context` (and its `tracestate`, aside) in the logging context. */
+function runInLogContext<T>(context: TraceContext, fn: () => T): T {
+  const state = context.traceState;
+  if (state === undefined || state.length === 0) return runWithContext(idFields(context), fn);
+  return runWithContext(idFields(context), () => {
+    const current = getContext();
+    if (current !== undefined) traceStates.set(current, state);
+    return fn();
+  });
+}
+
+function idFields(context: TraceContext): LogContext {
+  return {
     trace_id: context.traceId,
     span_id: context.spanId,
-    trace_flags: (context.traceFlags & SAMPLED_FLAG) === 1 ? "01" : "00",
+    trace_flags: flagsText(context.traceFlags),
   };
-  const state = context.traceState;
-  if (otel === undefined && (state === undefined || state.length === 0)) {
-    return runWithContext(fields, fn);
-  }
-  return runWithContext(fields, () => {
-    if (state !== undefined && state.length > 0) {
-      const current = getContext();
-      if (current !== undefined) traceStates.set(current, state);
-    }
-    return otel === undefined ? fn() : withOtelContext(otel, fn);
-  });
 }

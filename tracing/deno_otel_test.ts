@@ -53,6 +53,11 @@ test("OTEL_DENO=true exports plinth's spans through Deno's own provider", {
     assert.equal(child.parentSpanId, server.spanId);
     assert.equal(child.spanId, ids.spanId);
     assert.equal(child.attributes["app.order"], "42");
+    // Log lines carry the active span's ids: the child's inside withSpan, the server's after.
+    assert.deepEqual(ids.logged, [
+      ["in child", server.traceId, child.spanId],
+      ["in server", server.traceId, server.spanId],
+    ]);
   } finally {
     await receiver.close();
   }

@@ -3,9 +3,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
-import { createLogger } from "@plinth/logging";
+import { createLogger, getContext } from "@plinth/logging";
+import { requestId } from "@plinth/logging/hono";
 import { AppError } from "@plinth/errors";
 import { tracing, type TracingVariables } from "./middleware.ts";
 import { extractTraceContext, injectTraceHeaders } from "./propagation.ts";
@@ -214,4 +217,118 @@ test("an SDK sampler's decision shows in the ids and the flags", async () => {
   const child = await withSpan("follows parent", (span) => span, { parent: sampledParent });
   assert.equal(child.traceFlags, 1);
   assert.equal(sdk.spans().map((s) => s.name).join(), "follows parent");
+});
+
+test("with an SDK, one async context per request: ids on every line, the child's inside withSpan", async () => {
+  await sdk.close();
+  sdk = registerTestSdk(); // always on
+  sdk.exporter.reset();
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: "svc",
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  const app = new Hono<{ Variables: TracingVariables }>();
+  app.use(requestId());
+  app.use(tracing());
+  app.get("/orgs/:id", async (c) => {
+    logger.info("first");
+    const query = await withSpan("SELECT orgs", async (span) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      logger.info("query");
+      assert.equal(getContext()?.span_id, span.spanId);
+      return span.spanId;
+    });
+    logger.info("last");
+    return c.json({ server: c.var.trace.spanId, query });
+  });
+  // The middleware enters one async context (the SDK's context manager's), no second one for
+  // the logging context: the ids reach log lines through tracing's context source.
+  const proto = AsyncLocalStorage.prototype as unknown as { run: (...args: never[]) => unknown };
+  const run = proto.run;
+  const stores: unknown[] = [];
+  const bare = new Hono().use(tracing()).get("/", (c) => {
+    logger.info("bare");
+    return c.text("ok");
+  });
+  proto.run = function (this: unknown, ...args: never[]) {
+    stores.push(args[0]);
+    return run.apply(this, args);
+  };
+  try {
+    assert.equal((await bare.request("/", { headers: { traceparent: PARENT } })).status, 200);
+  } finally {
+    proto.run = run;
+  }
+  const otelRuns = stores.filter((store) =>
+    typeof (store as { getValue?: unknown } | undefined)?.getValue === "function"
+  );
+  assert.ok(otelRuns.length >= 1);
+  assert.equal(stores.length - otelRuns.length, 0, "no logging context entered");
+  const bareLine = lines.pop()!;
+  assert.equal(bareLine["trace_id"], TRACE);
+  assert.match(String(bareLine["span_id"]), /^[0-9a-f]{16}$/);
+  // Concurrent requests keep their own ids.
+  const bodies = await Promise.all(
+    ["a", "b", "c"].map(async (id) => {
+      const res = await app.request(`/orgs/${id}`, { headers: { traceparent: PARENT } });
+      return await res.json() as { server: string; query: string };
+    }),
+  );
+  assert.equal(lines.length, 9);
+  for (const body of bodies) {
+    const mine = lines.filter((l) => l["span_id"] === body.server || l["span_id"] === body.query);
+    assert.deepEqual(mine.map((l) => l["message"]), ["first", "query", "last"]);
+    assert.equal(mine[1]!["span_id"], body.query, "the child's id inside withSpan");
+    assert.equal(mine[2]!["span_id"], body.server, "the parent's again after it");
+    assert.equal(new Set(mine.map((l) => l["request_id"])).size, 1);
+    for (const line of mine) {
+      assert.equal(line["trace_id"], TRACE);
+      assert.equal(line["trace_flags"], "01");
+      assert.equal(typeof line["request_id"], "string");
+    }
+  }
+  assert.equal(new Set(lines.map((l) => l["request_id"])).size, 3);
+  assert.equal(sdk.spans().filter((s) => s.name === "SELECT orgs").length, 3);
+  // Outside any span the lines carry no ids.
+  logger.info("outside");
+  assert.equal(lines.at(-1)!["span_id"], undefined);
+});
+
+test("with an SDK but no context manager, the ids still reach every line (logging context)", async () => {
+  await sdk.close();
+  sdk = registerTestSdk();
+  context.disable();
+  try {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      service: "svc",
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
+    const outer = await withSpan("outer", async (outer) => {
+      await withSpan("inner", async (inner) => {
+        await Promise.resolve();
+        logger.info("inner");
+        assert.equal(inner.recording, true);
+      });
+      logger.info("outer");
+      return outer;
+    });
+    assert.deepEqual(lines.map((l) => [l["message"], l["trace_id"]]), [
+      ["inner", outer.traceId],
+      ["outer", outer.traceId],
+    ]);
+    assert.notEqual(lines[0]!["span_id"], outer.spanId);
+    assert.equal(lines[1]!["span_id"], outer.spanId);
+    // The caller's tracestate still reaches outgoing headers.
+    const parent = extractTraceContext({ traceparent: PARENT, tracestate: "rojo=1" })!;
+    const outgoing = await withSpan("call", async () => {
+      await Promise.resolve();
+      return injectTraceHeaders<Record<string, string>>({});
+    }, { parent });
+    assert.match(String(outgoing["traceparent"]), new RegExp(`^00-${TRACE}-`));
+    assert.equal(outgoing["tracestate"], "rojo=1");
+  } finally {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  }
 });
