@@ -3,6 +3,7 @@ import { injectTraceHeaders, withSpan } from "@plinth/tracing";
 import { ERROR_BODY_LIMIT, quotaSpent, readText, UpstreamProblem } from "./_body.ts";
 import { HttpClientError, type HttpClientErrorCode } from "./http_client_error.ts";
 import { backoffDelay, parseRetryAfter, type RetryOptions } from "./retry.ts";
+import { sdkRegistered, writeTraceHeaders } from "./_trace.ts";
 
 /**
  * A `fetch` function: the runtime's, or any with the same signature (a test double, a fetch
@@ -444,7 +445,6 @@ interface Call {
   readonly method: string;
   readonly url: Target;
   readonly upstream: string;
-  readonly label: string;
   readonly headers: Record<string, string>;
   readonly body: BodyInit | null | undefined;
   readonly signal: AbortSignal | undefined;
@@ -456,14 +456,25 @@ interface Call {
   readonly streamBody: boolean;
 }
 
-/** A response with its timers still running, and the function that stops them. */
+/** `GET host/path`: how messages name a call (built only for a message). */
+function label(call: Call): string {
+  return `${call.method} ${call.url.host}${call.url.pathname}`;
+}
+
+/** A response with its attempt's timer still running (clear it: the caller's signal still governs the body). */
 interface Sent {
   readonly response: Response;
   readonly attempts: number;
-  /** Stops the timers; the caller's signal still governs the body. */
-  release(): void;
-  /** Rejects with the timeout error when the timers abort the body's reading. */
-  readonly timedOut: () => boolean;
+  /** The attempt's timer, `undefined` when none runs. */
+  readonly timer: ReturnType<typeof setTimeout> | undefined;
+  /** The attempt's controller: aborted with the timeout marker when the timer fired. */
+  readonly controller: AbortController | undefined;
+}
+
+/** Whether the attempt's timer aborted it. */
+function timedOut(sent: Sent): boolean {
+  const signal = sent.controller?.signal;
+  return signal !== undefined && signal.aborted && signal.reason === TIMEOUT;
 }
 
 /**
@@ -481,9 +492,12 @@ interface Sent {
  *   the upstream's `Retry-After`/`retry-after-ms`, and is clamped to the time left: when no time
  *   would be left for another attempt, the call fails at once instead. Each retry is logged at
  *   debug with its attempt, delay and reason. A response that is not returned is cancelled.
- * - **Propagation.** Every attempt runs in a CLIENT span (`withSpan()` of `@plinth/tracing`: a
- *   real span when an SDK is registered) and sends its `traceparent`/`tracestate`, and the
- *   logging context's `request_id` as `X-Request-Id` (unless the request sets one).
+ * - **Propagation.** Every attempt sends a `traceparent` naming its own span id under the
+ *   current trace (or starting a new trace), the caller's `tracestate`, and the logging
+ *   context's `request_id` as `X-Request-Id` (unless the request sets one). With an
+ *   OpenTelemetry SDK registered, each attempt runs in a CLIENT span (`withSpan()` of
+ *   `@plinth/tracing`) and the `traceparent` names it; without one no span is recorded, so the
+ *   attempt pays for no span (the `fetch` then runs in the caller's logging context).
  * - **Errors.** A final 5xx throws `upstream_error` (502), a 429 `upstream_rate_limited` or
  *   `upstream_quota_exceeded` (503), a 408 `upstream_timeout`, another 4xx `upstream_rejected`
  *   (502), no response `upstream_unreachable` (502); what the upstream said (its problem or
@@ -600,7 +614,6 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
       method: upper,
       url,
       upstream: url.host,
-      label: `${upper} ${url.host}${url.pathname}`,
       headers,
       body,
       signal,
@@ -615,7 +628,7 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
   }
 
   function timeoutError(call: Call, which: string, attempts: number): HttpClientError {
-    return new HttpClientError(`Cannot ${call.label}: no response within the ${which}`, {
+    return new HttpClientError(`Cannot ${label(call)}: no response within the ${which}`, {
       code: "upstream_timeout",
       upstream: call.upstream,
       attempts,
@@ -638,27 +651,31 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
       Math.max(0, Math.min(call.timeout, remaining)),
     );
     const signal = combine(controller, call.signal);
-    const attributes: Record<string, string | number> = {
-      "http.request.method": call.method,
-      "server.address": call.url.hostname,
-      "url.full": call.url.base,
-    };
-    if (n > 1) attributes["http.request.resend_count"] = n - 1;
+    const init: RequestInit & { duplex?: string } = { headers: call.headers, signal };
+    if (call.method !== "GET") init.method = call.method; // GET is fetch's default: one less conversion
+    if (call.body !== undefined && call.body !== null) init.body = call.body;
+    if (call.streamBody) init.duplex = "half";
     try {
-      const response = await withSpan(call.method, async (span) => {
-        injectTraceHeaders(call.headers);
-        const init: RequestInit & { duplex?: string } = {
-          method: call.method,
-          headers: call.headers,
-          signal,
+      let response: Response;
+      if (sdkRegistered()) {
+        const attributes: Record<string, string | number> = {
+          "http.request.method": call.method,
+          "server.address": call.url.hostname,
+          "url.full": call.url.base,
         };
-        if (call.body !== undefined && call.body !== null) init.body = call.body;
-        if (call.streamBody) init.duplex = "half";
-        const response = await fetchFn(call.url.href, init);
-        span.setAttribute("http.response.status_code", response.status);
-        if (response.status >= 400) span.setAttribute("error.type", String(response.status));
-        return response;
-      }, { kind: "client", attributes });
+        if (n > 1) attributes["http.request.resend_count"] = n - 1;
+        response = await withSpan(call.method, async (span) => {
+          injectTraceHeaders(call.headers);
+          const response = await fetchFn(call.url.href, init);
+          span.setAttribute("http.response.status_code", response.status);
+          if (response.status >= 400) span.setAttribute("error.type", String(response.status));
+          return response;
+        }, { kind: "client", attributes });
+      } else {
+        // No SDK, so no span to record: the attempt's traceparent without the span's cost.
+        writeTraceHeaders(call.headers);
+        response = await fetchFn(call.url.href, init);
+      }
       return { response, controller, timer };
     } catch (error) {
       clearTimeout(timer);
@@ -671,7 +688,7 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
         };
       }
       return {
-        error: new HttpClientError(`Cannot ${call.label}: no response from the upstream`, {
+        error: new HttpClientError(`Cannot ${label(call)}: no response from the upstream`, {
           code: "upstream_unreachable",
           upstream: call.upstream,
           attempts: n,
@@ -696,7 +713,7 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
     else if (status >= 500) code = "upstream_error";
     else code = "upstream_rejected";
     const what = status >= 500 ? "failed" : "refused the request";
-    return new HttpClientError(`Cannot ${call.label}: the upstream ${what} with ${status}`, {
+    return new HttpClientError(`Cannot ${label(call)}: the upstream ${what} with ${status}`, {
       code,
       upstream: call.upstream,
       upstreamStatus: status,
@@ -723,12 +740,7 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
           response.ok ||
           (!throwHttpErrors && (!retryStatus || !call.retryable || n >= call.retry.attempts))
         ) {
-          return {
-            response,
-            attempts: n,
-            release: () => clearTimeout(timer),
-            timedOut: () => controller.signal.aborted && controller.signal.reason === TIMEOUT,
-          };
+          return { response, attempts: n, timer, controller };
         }
         // A failure: read what it says (bounded), then decide.
         let text: string;
@@ -762,7 +774,7 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
         delay >= left // no time would be left for another attempt
       ) {
         if (kept === undefined) throw failure;
-        return { response: kept, attempts: n, release: () => {}, timedOut: () => false };
+        return { response: kept, attempts: n, timer: undefined, controller: undefined };
       }
       logger.debug("Retrying upstream request", {
         upstream: call.upstream,
@@ -784,9 +796,13 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
     if (typeof method !== "string" || !/^[A-Za-z]+$/.test(method)) {
       throw new TypeError("Cannot send request: method must be an HTTP method name");
     }
-    const call = prepare(method, path, o);
-    const sent = await send(call, o.throwHttpErrors !== false);
-    sent.release();
+    return await run(method, path, o);
+  }
+
+  /** `request()` for a method known to be valid (the verb helpers). */
+  async function run(method: string, path: string | URL, o: RequestOptions): Promise<Response> {
+    const sent = await send(prepare(method, path, o), o.throwHttpErrors !== false);
+    clearTimeout(sent.timer);
     return sent.response;
   }
 
@@ -803,16 +819,16 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
         text = await readText(sent.response, maxResponseSize, prepared.upstream);
       } catch (error) {
         if (prepared.signal?.aborted) throw prepared.signal.reason;
-        if (sent.timedOut()) throw timeoutError(prepared, "timeout", sent.attempts);
+        if (timedOut(sent)) throw timeoutError(prepared, "timeout", sent.attempts);
         throw error;
       } finally {
-        sent.release();
+        clearTimeout(sent.timer);
       }
       let data: unknown;
       try {
         data = JSON.parse(text);
       } catch {
-        throw new HttpClientError(`Cannot ${prepared.label}: the response is not JSON`, {
+        throw new HttpClientError(`Cannot ${label(prepared)}: the response is not JSON`, {
           code: "upstream_invalid_response",
           upstream: prepared.upstream,
           upstreamStatus: sent.response.status,
@@ -826,7 +842,9 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
       const kind = first?.code === undefined ? "is invalid" : `is ${first.code}`;
       const expected = typeof first?.expected === "string" ? ` (expected ${first.expected})` : "";
       throw new HttpClientError(
-        `Cannot ${prepared.label}: the response does not match the schema: field ${where} ${kind}${expected}`,
+        `Cannot ${
+          label(prepared)
+        }: the response does not match the schema: field ${where} ${kind}${expected}`,
         {
           code: "upstream_invalid_response",
           upstream: prepared.upstream,
@@ -846,11 +864,11 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
   return {
     baseUrl,
     request,
-    get: (path, o) => request("GET", path, o),
-    post: (path, o) => request("POST", path, o),
-    put: (path, o) => request("PUT", path, o),
-    patch: (path, o) => request("PATCH", path, o),
-    delete: (path, o) => request("DELETE", path, o),
+    get: (path, o = {}) => run("GET", path, o),
+    post: (path, o = {}) => run("POST", path, o),
+    put: (path, o = {}) => run("PUT", path, o),
+    patch: (path, o = {}) => run("PATCH", path, o),
+    delete: (path, o = {}) => run("DELETE", path, o),
     json,
   };
 }
