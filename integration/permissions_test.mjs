@@ -182,6 +182,26 @@ function assertDenied(result, what, flag, item) {
 }
 
 /**
+ * The spec of an example that talks to the test PostgreSQL through postgres.js: `DATABASE_URL`, the
+ * driver's own variables (the runner's values, a PGPASSWORD say, are kept; PGPASSWORD is read only
+ * when the URL holds none), and the output lines it must print (JSON log lines left out).
+ */
+function onPostgres(expected) {
+  return {
+    server: ["PostgreSQL", databaseUrl, 5432],
+    env: { DATABASE_URL: databaseUrl },
+    inherit: ["PGPASSWORD", "PGAPPNAME", "PGTARGETSESSIONATTRS"],
+    without(c) {
+      if (c.item === "PGPASSWORD" && new URL(databaseUrl).password !== "") return "runs";
+      return "denied";
+    },
+    check({ stdout }) {
+      assert.deepEqual(lines(stdout).filter((line) => !line.startsWith("{")), expected);
+    },
+  };
+}
+
+/**
  * What each example is run with and must print. `env` is set for the run (the names the flags
  * list are otherwise removed from the runner's environment); `check(result, allowed)` gets the set
  * of permitted variable names. `without(reduction)` says what a run missing that permission does:
@@ -202,47 +222,21 @@ const EXAMPLES = {
       ]);
     },
   },
-  outbox: {
-    server: ["PostgreSQL", databaseUrl, 5432],
-    env: { DATABASE_URL: databaseUrl },
-    inherit: ["PGPASSWORD", "PGAPPNAME", "PGTARGETSESSIONATTRS"],
-    without(c) {
-      // postgres.js reads PGPASSWORD only when the URL holds no password.
-      if (c.item === "PGPASSWORD" && new URL(databaseUrl).password !== "") return "runs";
-      return "denied";
-    },
-    check({ stdout }) {
-      const out = lines(stdout).filter((line) => !line.startsWith("{"));
-      assert.deepEqual(out, [
-        "relay listening: true",
-        "rolled back: quota exceeded",
-        "received: acme:12",
-        "pending: 0, published by this relay: 1",
-      ]);
-    },
-  },
-  models: {
-    server: ["PostgreSQL", databaseUrl, 5432],
-    env: { DATABASE_URL: databaseUrl },
-    inherit: ["PGPASSWORD", "PGAPPNAME", "PGTARGETSESSIONATTRS"],
-    without(c) {
-      // postgres.js reads PGPASSWORD only when the URL holds no password.
-      if (c.item === "PGPASSWORD" && new URL(databaseUrl).password !== "") return "runs";
-      return "denied";
-    },
-    check({ stdout }) {
-      const out = lines(stdout).filter((line) => !line.startsWith("{"));
-      assert.deepEqual(out, [
-        "migrations: 1 applied, then 0",
-        "organisation acme: budget 100, used 0",
-        "api key: shown once (true), lookup role org_user, hash 64 hex digits",
-        "charged 60: remaining 40, usage recorded true",
-        "charge 41: 429 budget_exceeded",
-        "refresh token: first use true, replay sees first use at 1000",
-        "monthly reset run twice at once: 1 organisation reset",
-      ]);
-    },
-  },
+  outbox: onPostgres([
+    "relay listening: true",
+    "rolled back: quota exceeded",
+    "received: acme:12",
+    "pending: 0, published by this relay: 1",
+  ]),
+  models: onPostgres([
+    "migrations: 1 applied, then 0",
+    "organisation acme: budget 100, used 0",
+    "api key: shown once (true), lookup role org_user, hash 64 hex digits",
+    "charged 60: remaining 40, usage recorded true",
+    "charge 41: 429 budget_exceeded",
+    "refresh token: first use true, replay sees first use at 1000",
+    "monthly reset run twice at once: 1 organisation reset",
+  ]),
   metrics: {
     env: {},
     check({ stdout }) {
@@ -350,26 +344,12 @@ const EXAMPLES = {
       ]);
     },
   },
-  database: {
-    server: ["PostgreSQL", databaseUrl, 5432],
-    env: { DATABASE_URL: databaseUrl },
-    // The driver's own variables: the runner's values (a PGPASSWORD, say) are kept.
-    inherit: ["PGPASSWORD", "PGAPPNAME", "PGTARGETSESSIONATTRS"],
-    without(c) {
-      // postgres.js reads PGPASSWORD only when the URL holds no password.
-      if (c.item === "PGPASSWORD" && new URL(databaseUrl).password !== "") return "runs";
-      return "denied";
-    },
-    check({ stdout }) {
-      const out = lines(stdout).filter((line) => !line.startsWith("{"));
-      assert.deepEqual(out, [
-        "answer: 42",
-        "duplicate: 409 unique_violation",
-        "inserted: 2",
-        "healthy: true",
-      ]);
-    },
-  },
+  database: onPostgres([
+    "answer: 42",
+    "duplicate: 409 unique_violation",
+    "inserted: 2",
+    "healthy: true",
+  ]),
   auth: {
     env: {},
     check({ stdout }) {

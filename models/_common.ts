@@ -1,6 +1,9 @@
 import { z } from "zod";
+import type postgres from "postgres";
 import { fromZod } from "@plinth/errors";
 import { ModelsError } from "./models_error.ts";
+import type { ListOptions, Page } from "./pagination.ts";
+import type { Sql } from "./sql.ts";
 
 /** A UUID in its canonical text form (any version; PostgreSQL's `uuid` type accepts it). */
 export const uuid: z.ZodString = z.string().regex(
@@ -73,6 +76,28 @@ export function pageOf<T extends { id: string }>(
   const items = rows.slice(0, limit);
   const next = rows.length > limit ? (items[items.length - 1] as T).id : null;
   return { items, next };
+}
+
+/**
+ * One keyset page of `table` in id order — every row, or one organisation's (`orgId`) — with
+ * `columns(sql)` selected, after `limit` and `after` are checked; fetches `limit + 1` rows to know whether another page follows.
+ */
+export async function listPage<T extends { id: string }>(
+  sql: Sql,
+  action: string,
+  table: "organizations" | "users" | "api_keys",
+  columns: (sql: Sql) => postgres.PendingQuery<postgres.Row[]>,
+  orgId: string | null,
+  options: ListOptions,
+): Promise<Page<T>> {
+  const limit = pageSize(action, options.limit);
+  const after = cursorOf(action, options.after);
+  const q = sql as postgres.Sql;
+  const owner = orgId === null ? q`true` : q`org_id = ${orgId}`;
+  const cursor = after === null ? q`` : q`and id > ${after}`;
+  const rows = await q`select ${columns(sql)} from ${q(table)} where ${owner} ${cursor}
+    order by id limit ${limit + 1}`;
+  return pageOf(rows as unknown as T[], limit);
 }
 
 /** Maps a foreign-key violation of a usage row to the models error naming what is missing. */

@@ -2,15 +2,7 @@ import { z } from "zod";
 import type postgres from "postgres";
 import { type ApiKeyRecord, generateApiKey } from "@plinth/auth";
 import { type Role, RoleSchema } from "@plinth/rbac";
-import {
-  cursorOf,
-  foreignKeyViolation,
-  pageOf,
-  pageSize,
-  parseInput,
-  timestamp,
-  uuid,
-} from "./_common.ts";
+import { foreignKeyViolation, listPage, parseInput, timestamp, uuid } from "./_common.ts";
 import { ModelsError } from "./models_error.ts";
 import type { ListOptions, Page } from "./pagination.ts";
 import type { Sql } from "./sql.ts";
@@ -355,13 +347,5 @@ export async function listApiKeys(
   if (!uuid.safeParse(orgId).success) {
     throw new TypeError("Cannot list API keys: orgId must be a UUID");
   }
-  const limit = pageSize("list API keys", options.limit);
-  const after = cursorOf("list API keys", options.after);
-  const q = sql as postgres.Sql;
-  const rows = after === null
-    ? await q`select ${columns(sql)} from api_keys where org_id = ${orgId}
-        order by id limit ${limit + 1}`
-    : await q`select ${columns(sql)} from api_keys where org_id = ${orgId} and id > ${after}
-        order by id limit ${limit + 1}`;
-  return pageOf(rows as unknown as PublicApiKey[], limit);
+  return await listPage(sql, "list API keys", "api_keys", columns, orgId, options);
 }

@@ -1,15 +1,6 @@
 import { z } from "zod";
 import type postgres from "postgres";
-import {
-  cursorOf,
-  pageOf,
-  pageSize,
-  parseInput,
-  timestamp,
-  tokenCount,
-  uniqueViolation,
-  uuid,
-} from "./_common.ts";
+import { listPage, parseInput, timestamp, tokenCount, uniqueViolation, uuid } from "./_common.ts";
 import { ModelsError } from "./models_error.ts";
 import type { Sql } from "./sql.ts";
 import type { ListOptions, Page } from "./pagination.ts";
@@ -356,15 +347,7 @@ export async function listOrganizations(
   sql: Sql,
   options: ListOptions = {},
 ): Promise<Page<Organization>> {
-  const limit = pageSize("list organisations", options.limit);
-  const after = cursorOf("list organisations", options.after);
-  const q = sql as postgres.Sql;
-  const rows = after === null
-    ? await q`select ${columns(sql)} from organizations order by id limit ${limit + 1}`
-    : await q`select ${columns(sql)} from organizations where id > ${after} order by id limit ${
-      limit + 1
-    }`;
-  return pageOf(rows as unknown as Organization[], limit);
+  return await listPage(sql, "list organisations", "organizations", columns, null, options);
 }
 
 /**

@@ -4,10 +4,8 @@ import { type Role, RoleSchema } from "@plinth/rbac";
 import { validationFailed } from "@plinth/errors";
 import {
   checkViolation,
-  cursorOf,
   foreignKeyViolation,
-  pageOf,
-  pageSize,
+  listPage,
   parseInput,
   timestamp,
   uniqueViolation,
@@ -361,15 +359,7 @@ export async function listUsers(
   if (!uuid.safeParse(orgId).success) {
     throw new TypeError("Cannot list users: orgId must be a UUID");
   }
-  const limit = pageSize("list users", options.limit);
-  const after = cursorOf("list users", options.after);
-  const q = sql as postgres.Sql;
-  const rows = after === null
-    ? await q`select ${columns(sql)} from users where org_id = ${orgId}
-        order by id limit ${limit + 1}`
-    : await q`select ${columns(sql)} from users where org_id = ${orgId} and id > ${after}
-        order by id limit ${limit + 1}`;
-  return pageOf(rows as unknown as User[], limit);
+  return await listPage(sql, "list users", "users", columns, orgId, options);
 }
 
 /**
