@@ -128,6 +128,11 @@ export interface ConnectEventsOptions extends EventBusOptions {
  */
 export interface NatsEventBus extends EventBus {
   /**
+   * Whether the connection to NATS is up now: `false` while the client reconnects after a
+   * disconnect (publishes wait, then retry) and once the bus is closed. For readiness checks.
+   */
+  readonly connected: boolean;
+  /**
    * Deletes a stream (and its consumers); resolves `false` when it did not exist. Rejects with
    * an {@linkcode EventError}: `bus_closed` when the connection is closed, else
    * `stream_setup_failed`.
@@ -417,6 +422,10 @@ class NatsBus implements NatsEventBus {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  get connected(): boolean {
+    return this.#connected && this.#closing === undefined && !this.#nc.isClosed();
   }
 
   onEvent(listener: EventObserver): () => void {

@@ -61,11 +61,14 @@ test("connectEvents() survives two 3 s server restarts while publishing 10 000 e
       }
     };
     const publishing = Promise.all(Array.from({ length: 64 }, worker));
+    assert.equal(bus.connected, true);
     for (const at of [2500, 6000]) {
       await waitFor(() => done >= at, 60_000, `${at} publishes`);
       await server.stop();
+      await waitFor(() => !bus.connected, 10_000, "connected turns false while NATS is down");
       await sleep(3000);
       await server.start();
+      await waitFor(() => bus.connected, 30_000, "connected turns true again");
     }
     await publishing;
     assert.equal(outcomes.filter((o) => o !== undefined).length, total, "every publish settled");
@@ -94,6 +97,7 @@ test("connectEvents() survives two 3 s server restarts while publishing 10 000 e
       "every acked event delivered",
     );
     await bus.close();
+    assert.equal(bus.connected, false, "a closed bus is not connected");
     assert.ok(lines.some((l) => l.message === "NATS connection lost: reconnecting"));
     assert.ok(lines.some((l) => l.message === "NATS connection restored"));
   } finally {
