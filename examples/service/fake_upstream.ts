@@ -127,6 +127,14 @@ export function createFakeUpstream(
         }\n\n`,
       );
     let stopped = false;
+    // The client stopped reading (the body was cancelled) or went away (the request aborted):
+    // counted once, whichever the runtime reports first.
+    const stop = () => {
+      if (!stopped) {
+        stopped = true;
+        stats.cancelled++;
+      }
+    };
     const stream = new ReadableStream<Uint8Array>({
       async start(controller) {
         try {
@@ -161,17 +169,9 @@ export function createFakeUpstream(
           // The reader went away between two tokens.
         }
       },
-      cancel() {
-        stopped = true;
-        stats.cancelled++;
-      },
+      cancel: stop,
     });
-    signal.addEventListener("abort", () => {
-      if (!stopped) {
-        stopped = true;
-        stats.cancelled++;
-      }
-    }, { once: true });
+    signal.addEventListener("abort", stop, { once: true });
     return new Response(stream, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
     });
