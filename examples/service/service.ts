@@ -128,7 +128,7 @@ export async function startService(
     if (embedded.database) {
       logger.warn("DATABASE_URL is not set: using the embedded PGlite (development only)");
       const { connectEmbedded } = await import("@plinth/database/embedded");
-      db = await connectEmbedded({ logger });
+      db = await connectEmbedded({ logger, dataDir: settings.EMBEDDED_DATA_DIR });
     } else {
       const schema = settings.DATABASE_SCHEMA;
       db = await connectDatabase(settings.DATABASE_URL!, {

@@ -22,6 +22,8 @@ export const SettingsSchema = z.object({
   /** Schema the service's tables go into (first on the connection's search_path). */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
   DATABASE_POOL_MAX: z.number().int().min(2).max(100).default(10),
+  /** The embedded PGlite's data directory (when DATABASE_URL is unset), kept between runs. */
+  EMBEDDED_DATA_DIR: z.string().min(1).default(".data/pglite"),
   /** NATS with JetStream; unset: the in-memory bus (development only). */
   NATS_URL: optionalUrl,
   /** The stream the service's events go to, and the first token of their subjects. */
