@@ -135,8 +135,12 @@ export async function serve(
       async stop(timeout) {
         const stopping = server.stop(false); // stop listening; requests in flight go on
         const ok = await drained(timeout);
-        if (!ok) await server.stop(true);
-        else await stopping;
+        // Idle keep-alive connections may hold stop(false) open: closed after a short wait.
+        const settled = await Promise.race([
+          stopping.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ok ? 1000 : 0)),
+        ]);
+        if (!settled) await server.stop(true);
         return ok;
       },
     };
