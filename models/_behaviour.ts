@@ -11,6 +11,7 @@ import {
   ApiKeySchema,
   consumeTokens,
   createApiKey,
+  createCachedTokenStore,
   createLastUsedTracker,
   createOrganization,
   createPostgresTokenStore,
@@ -643,6 +644,41 @@ export const CASES: Case[] = [
       await assert.rejects(store.useRefreshToken("", 1, 1), TypeError);
       await assert.rejects(store.revoke(family, Number.NaN), TypeError);
       assert.equal(await store.isRevoked(""), false);
+    },
+  },
+  {
+    name:
+      "createCachedTokenStore() without LISTEN: loads, answers synchronously, holds its own revocations, reloads the others'",
+    async run(sql) {
+      let now = Date.now();
+      const clock = () => now;
+      const plain = createPostgresTokenStore(sql, { now: clock });
+      const [before, mine, theirs] = [
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+      ];
+      await plain.revoke(before, now + 60_000);
+      await using store = await createCachedTokenStore(sql, {
+        listen: false,
+        refreshInterval: 600_000,
+        now: clock,
+      });
+      assert.equal(store.isRevoked(before), true);
+      assert.equal(store.isRevoked(mine), false);
+      await store.revoke(mine, now + 10_000);
+      assert.equal(store.isRevoked(mine), true, "held at once");
+      assert.equal(await plain.isRevoked(mine), true, "and written");
+      await plain.revoke(theirs, now + 60_000);
+      assert.equal(store.isRevoked(theirs), false, "not before a reload (no LISTEN)");
+      assert.ok((await store.reload()) >= 3);
+      assert.equal(store.isRevoked(theirs), true);
+      now += 10_000;
+      assert.equal(store.isRevoked(mine), false, "expired");
+      assert.equal(store.isRevoked(theirs), true);
+      const first = crypto.randomUUID();
+      assert.equal(await store.useRefreshToken(first, now + 10_000, now), undefined);
+      assert.equal(await store.useRefreshToken(first, now + 10_000, now + 5), now);
     },
   },
 ];

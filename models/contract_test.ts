@@ -13,6 +13,7 @@ import { ROLES } from "@plinth/rbac";
 import { CASES } from "./_behaviour.ts";
 import { quiet, type TestSchema, testSchema } from "./_test_db.ts";
 import { MODELS_MIGRATIONS } from "./migrations.ts";
+import { createCachedTokenStore } from "./cached_token_store.ts";
 
 const LONG = { timeout: 120_000 };
 
@@ -94,6 +95,20 @@ for (const c of CASES) {
     await c.run(lite.db.sql);
   });
 }
+
+test(
+  "pglite: createCachedTokenStore() refuses to LISTEN on it, naming listen: false",
+  LONG,
+  async (t) => {
+    if (lite === undefined) return t.skip("PGlite did not start");
+    await assert.rejects(createCachedTokenStore(lite.db.sql), {
+      name: "TypeError",
+      message: /embedded PGlite cannot LISTEN .*; pass listen: false$/,
+    });
+    await using store = await createCachedTokenStore(lite.db.sql, { listen: !lite.db.embedded });
+    assert.equal(store.isRevoked("anything"), false);
+  },
+);
 
 test("pglite: clean up", LONG, async () => {
   if (lite === undefined) return;

@@ -6,7 +6,9 @@
  * {@linkcode consumeTokens} charges a monthly token budget atomically (a spent budget is the
  * 429 `budget_exceeded`), {@linkcode resetMonthlyUsage} starts the month once however many
  * replicas run it, and {@linkcode createPostgresTokenStore} is `@plinth/auth`'s `TokenStore`
- * with a compare-and-set first use of each refresh token. Every query takes a postgres.js `sql`.
+ * with a compare-and-set first use of each refresh token ({@linkcode createCachedTokenStore}
+ * the same with revocations answered from memory, kept fresh by LISTEN/NOTIFY, for verifiers).
+ * Every query takes a postgres.js `sql`.
  *
  * @example
  * ```ts
@@ -23,6 +25,7 @@
  */
 export * from "./api_keys.ts";
 export * from "./budget.ts";
+export * from "./cached_token_store.ts";
 export * from "./last_used_tracker.ts";
 export * from "./migrations.ts";
 export * from "./models_error.ts";

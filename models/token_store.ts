@@ -2,6 +2,7 @@ import { z } from "zod";
 import type postgres from "postgres";
 import type { TokenStore } from "@plinth/auth";
 import { timestamp } from "./_common.ts";
+import { REVOCATIONS_CHANNEL } from "./_revocation_notice.ts";
 import type { Sql } from "./sql.ts";
 
 /**
@@ -144,8 +145,15 @@ function checkTime(action: string, name: string, value: unknown): number {
  * only when this call wrote it — so of two replicas exchanging the same token at once exactly
  * one sees a first use, and the other gets the winner's time (and `rotateRefreshToken()` applies
  * its reuse rules: a retry within `reuseGrace`, else the family is revoked). Revocations
- * (a `jti` or a family id) keep the later expiry. `deleteExpired()` removes what the contract
- * allows to forget; run it now and then (an index on `expires_at` keeps it cheap).
+ * (a `jti` or a family id) keep the later expiry; each `revoke()` also sends a notification on
+ * the channel `plinth_token_revocations`, in the same statement (so exactly when it commits),
+ * which {@linkcode createCachedTokenStore} of every replica listens for. `deleteExpired()`
+ * removes what the contract allows to forget; run it now and then (an index on `expires_at`
+ * keeps it cheap).
+ *
+ * `isRevoked()` is a query, and the verifier asks it twice per request (the token's `jti`, then
+ * its family): a service that verifies access tokens on a hot path wants
+ * {@linkcode createCachedTokenStore}, which answers from memory.
  *
  * @param sql A postgres.js `sql` (a pool's).
  * @param options `now`.
@@ -216,10 +224,21 @@ export function createPostgresTokenStore(
   async function revoke(id: string, expiresAt: number): Promise<void> {
     checkId("revoke token", "id", id);
     checkTime("revoke token", "expiresAt", expiresAt);
-    await q`insert into token_revocations (id, expires_at)
-      values (${id}, to_timestamp(${expiresAt}::float8 / 1000))
-      on conflict (id) do update
-        set expires_at = greatest(token_revocations.expires_at, excluded.expires_at)`;
+    // One statement: the notification is sent exactly when the revocation commits (with the
+    // caller's transaction, if `sql` is one), carrying the expiry that was kept.
+    await q`with revoked as (
+        insert into token_revocations (id, expires_at)
+          values (${id}, to_timestamp(${expiresAt}::float8 / 1000))
+          on conflict (id) do update
+            set expires_at = greatest(token_revocations.expires_at, excluded.expires_at)
+          returning tableoid, id, expires_at
+      )
+      select pg_notify(${REVOCATIONS_CHANNEL}, json_build_object(
+          'table', tableoid::int8,
+          'id', id,
+          'expires_at', round(extract(epoch from expires_at) * 1000)::float8
+        )::text)
+      from revoked`;
   }
 
   async function isRevoked(id: string): Promise<boolean> {
