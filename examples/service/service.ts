@@ -20,8 +20,8 @@ import { createOpenAIClient } from "@plinth/httpclient/openai";
 import { createLogger, type Logger } from "@plinth/logging";
 import { createMetrics, instrumentDatabase, instrumentEvents } from "@plinth/metrics";
 import {
+  createCachedTokenStore,
   createLastUsedTracker,
-  createPostgresTokenStore,
   createUser,
   findUserByEmail,
   getUser,
@@ -182,7 +182,10 @@ export async function startService(
       );
       secret = randomSecret();
     }
-    const store = createPostgresTokenStore(db.sql);
+    // Revocations answered from memory (the verifier asks twice per request), kept current by
+    // NOTIFY from every replica; PGlite cannot LISTEN, so there it reloads every second.
+    const store = await createCachedTokenStore(db.sql, { listen: !db.embedded, logger });
+    cleanup.push(() => store.close());
     const tokenOptions = {
       secret,
       issuer: settings.JWT_ISSUER,
@@ -287,6 +290,7 @@ export async function startService(
           .then(() => true, () => false);
         await bounded(relay.close(), timeout).catch(() => {});
         await bounded(lastUsed.close(), timeout).catch(() => {});
+        await store.close();
         dbMetrics.close();
         busMetrics.close();
         await bounded(bus.close({ timeout }), timeout + 1000).catch(() => {});
