@@ -146,21 +146,46 @@ export async function serve(
     };
   }
   const { serve: nodeServe } = await import("@hono/node-server");
+  // Node's server.close() stops listening but keeps serving new requests on open keep-alive
+  // connections: while stopping, every response says `Connection: close`, and each connection
+  // is closed as soon as it is idle.
+  let stopping = false;
+  const closing: Fetch = async (request) => {
+    const response = await counted(request);
+    if (stopping) {
+      try {
+        response.headers.set("connection", "close");
+      } catch {
+        // Immutable headers (a fetched Response passed through): the idle sweep closes it.
+      }
+    }
+    return response;
+  };
   let server!: ReturnType<typeof nodeServe>;
   const bound = await new Promise<number>((resolve) => {
-    server = nodeServe({ fetch: counted, port, hostname }, (info) => resolve(info.port));
+    server = nodeServe({ fetch: closing, port, hostname }, (info) => resolve(info.port));
   });
   const http = server as unknown as {
     close(callback?: () => void): void;
     closeIdleConnections(): void;
     closeAllConnections(): void;
+    on(
+      event: "request",
+      listener: (req: unknown, res: { on(e: "finish", f: () => void): void }) => void,
+    ): void;
   };
+  http.on("request", (_req, res) => {
+    res.on("finish", () => {
+      if (stopping) setImmediate(() => http.closeIdleConnections());
+    });
+  });
   return {
     port: bound,
     get inFlight() {
       return inFlight;
     },
     async stop(timeout) {
+      stopping = true;
       const closed = new Promise<void>((done) => http.close(() => done()));
       http.closeIdleConnections();
       const ok = await drained(timeout);

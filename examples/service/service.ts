@@ -137,7 +137,14 @@ export async function startService(
         applicationName: settings.SERVICE_NAME,
         ...(schema === undefined ? {} : { connection: { search_path: schema } }),
       });
-      if (schema !== undefined) await db.sql.unsafe(`create schema if not exists ${schema}`);
+      if (schema !== undefined) {
+        // `create schema if not exists` races with itself (a unique violation on
+        // pg_namespace): replicas starting together take turns.
+        await db.transaction(async (sql) => {
+          await sql`select pg_advisory_xact_lock(hashtext('plinth-service:create-schema'))`;
+          await sql.unsafe(`create schema if not exists ${schema}`);
+        });
+      }
     }
     cleanup.push(() => db.close());
     await runMigrations(db, { dir: MODELS_MIGRATIONS, logger });
