@@ -34,6 +34,21 @@ export function nodeMajor(): number {
   return runtime() === "node" ? Number(process.versions.node.split(".")[0]) : 0;
 }
 
+/**
+ * The command that runs `script` as a child process on the runtime running the tests: `deno run
+ * -A` on Deno, Bun itself, Node with type stripping from 23 on, else with tsx.
+ */
+export function childCommand(script: string): [string, string[]] {
+  switch (runtime()) {
+    case "deno":
+      return [process.execPath, ["run", "-A", script]];
+    case "bun":
+      return [process.execPath, [script]];
+    default:
+      return [process.execPath, nodeMajor() >= 23 ? [script] : ["--import", "tsx", script]];
+  }
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

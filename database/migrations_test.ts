@@ -5,12 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import process from "node:process";
 import { connectDatabase } from "./connect_database.ts";
 import type { Database } from "./database.ts";
 import type { DatabaseError } from "./database_error.ts";
 import { migrationStatus, runMigrations } from "./migrations.ts";
-import { captureLogger, databaseUrl, nodeMajor, runtime, uniqueName } from "@plinth/testing";
+import { captureLogger, childCommand, databaseUrl, uniqueName } from "@plinth/testing";
 import { needPostgres } from "@plinth/testing/postgres";
 
 function migrationDir(
@@ -267,20 +266,6 @@ test("runMigrations() polls the advisory lock and times out while another runner
     }
   });
 });
-
-function childCommand(script: string): [string, string[]] {
-  switch (runtime()) {
-    case "deno":
-      return [process.execPath, ["run", "-A", script]];
-    case "bun":
-      return [process.execPath, [script]];
-    default:
-      return [
-        process.execPath,
-        nodeMajor() >= 23 ? [script] : ["--import", "tsx", script],
-      ];
-  }
-}
 
 function runChild(
   args: string[],

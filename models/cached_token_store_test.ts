@@ -2,19 +2,11 @@
 // pool on it stands for another replica writing through the plain PostgreSQL token store.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createTokenIssuer, createTokenVerifier } from "@plinth/auth";
 import { connectDatabase, type Database } from "@plinth/database";
-import {
-  captureLogger,
-  databaseUrl,
-  nodeMajor,
-  runtime,
-  uniqueName,
-  waitFor,
-} from "@plinth/testing";
+import { captureLogger, childCommand, databaseUrl, uniqueName, waitFor } from "@plinth/testing";
 import { needPostgres } from "@plinth/testing/postgres";
 import { quiet, type TestSchema, testSchema } from "./_test_db.ts";
 import { type CachedTokenStore, createCachedTokenStore, createPostgresTokenStore } from "./mod.ts";
@@ -451,17 +443,6 @@ test(
     }
   },
 );
-
-function childCommand(script: string): [string, string[]] {
-  switch (runtime()) {
-    case "deno":
-      return [process.execPath, ["run", "-A", script]];
-    case "bun":
-      return [process.execPath, [script]];
-    default:
-      return [process.execPath, nodeMajor() >= 23 ? [script] : ["--import", "tsx", script]];
-  }
-}
 
 /** Runs `_cached_store_child.ts`; rejects when it has not exited on its own within 20 s. */
 function runChild(schema: string, mode: "store" | "pool"): Promise<{ code: number; out: string }> {

@@ -10,12 +10,11 @@ import { connectDatabase } from "@plinth/database";
 import { connectEvents, type NatsEventBus } from "@plinth/events";
 import {
   captureLogger,
+  childCommand,
   databaseUrl,
   freePort,
   natsUrl,
   needServer,
-  nodeMajor,
-  runtime,
   sleep,
   uniqueName,
   waitFor,
@@ -24,17 +23,6 @@ import { needNats, needNatsServer, TestNatsServer } from "@plinth/testing/nats";
 import { enqueue, type OutboxEvent } from "./enqueue.ts";
 import { migrateOutbox } from "./outbox_schema.ts";
 import { type Relay, startRelay } from "./start_relay.ts";
-
-function childCommand(script: string): [string, string[]] {
-  switch (runtime()) {
-    case "deno":
-      return [process.execPath, ["run", "-A", script]];
-    case "bun":
-      return [process.execPath, [script]];
-    default:
-      return [process.execPath, nodeMajor() >= 23 ? [script] : ["--import", "tsx", script]];
-  }
-}
 
 /** Every message of `stream`, in stream order: `{ id, subject, payload }`. */
 async function readStream(

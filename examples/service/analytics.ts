@@ -109,6 +109,14 @@ export async function startAnalytics(options: {
       total_tokens: event.total_tokens,
       delivery: meta.deliveryCount,
     });
-  }, { durable: "analytics", schema: UsageRecordedSchema, concurrency: 4 });
+  }, {
+    durable: "analytics",
+    schema: UsageRecordedSchema,
+    concurrency: 4,
+    // A count takes milliseconds. An event fetched by a replica that stops before handing it to
+    // the handler is neither acked nor nakked: JetStream gives it to a replica again after
+    // ackWait, so a short one keeps that wait short (a redelivery is counted once anyway).
+    ackWait: 5_000,
+  });
   return { subscription, stats: () => ({ counted, duplicates }) };
 }

@@ -16,24 +16,19 @@
  * @module
  */
 import type postgres from "postgres";
-import { consumeTokens, recordUsage } from "@plinth/models";
+import { consumeTokens, recordUsage, type Usage } from "@plinth/models";
 import { enqueue } from "@plinth/outbox";
 import type { Logger } from "@plinth/logging";
 
-/** The event the service publishes for each charge, and the analytics consumer counts. */
-export interface UsageRecorded {
+/**
+ * The event the service publishes for each charge, and the analytics consumer counts: the usage
+ * row as `@plinth/models` returns it, with its id as `usage_id` and its time as `recorded_at`
+ * (ISO 8601, UTC: the analytics day comes from it).
+ */
+export type UsageRecorded = Omit<Usage, "id" | "created_at"> & {
   usage_id: string;
-  org_id: string;
-  api_key_id: string | null;
-  user_id: string | null;
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  request_id: string | null;
-  /** When it was recorded, ISO 8601 (UTC): the analytics day comes from it. */
   recorded_at: string;
-}
+};
 
 /** An upper estimate of a conversation's prompt tokens: a third of its UTF-8 bytes, plus 4 a message. */
 export function estimatePromptTokens(messages: readonly { content?: unknown }[]): number {

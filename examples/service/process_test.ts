@@ -12,11 +12,10 @@ import { connectDatabase, type Database } from "@plinth/database";
 import { connectEvents } from "@plinth/events";
 import {
   captureLogger,
+  childCommand,
   databaseUrl,
   freePort,
   natsUrl,
-  nodeMajor,
-  runtime,
   sleep,
   uniqueName,
   waitFor,
@@ -28,18 +27,6 @@ import { SettingsSchema } from "./settings.ts";
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ADMIN_EMAIL = "admin@plinth.local";
-
-/** The command that runs `script` on the runtime running the tests. */
-function childCommand(script: string): [string, string[]] {
-  switch (runtime()) {
-    case "deno":
-      return [process.execPath, ["run", "-A", script]];
-    case "bun":
-      return [process.execPath, [script]];
-    default:
-      return [process.execPath, nodeMajor() >= 23 ? [script] : ["--import", "tsx", script]];
-  }
-}
 
 /** What one test's replicas share: schema, stream, subject prefix, JWT secret. */
 interface Names {

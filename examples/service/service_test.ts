@@ -8,8 +8,8 @@ import postgres from "postgres";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { createLogger } from "@plinth/logging";
-import { databaseUrl, natsUrl, uniqueName, waitFor } from "@plinth/testing";
-import { needNats } from "@plinth/testing/nats";
+import { databaseUrl, freePort, natsUrl, uniqueName, waitFor } from "@plinth/testing";
+import { needNats, needNatsServer, TestNatsServer } from "@plinth/testing/nats";
 import { needPostgres } from "@plinth/testing/postgres";
 import { loadSettings } from "./settings.ts";
 import { type Service, startService } from "./service.ts";
@@ -56,11 +56,11 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
   return { service, lines, sql, schema, stream };
 }
 
-async function stop(s: Started): Promise<void> {
+async function stop(s: Started, servers = natsUrl): Promise<void> {
   await s.service.close(5000);
   await s.sql.unsafe(`drop schema if exists ${s.schema} cascade`).catch(() => {});
   await s.sql.end();
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers });
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(s.stream).catch(() => false);
@@ -233,6 +233,18 @@ test("tenant isolation: every cross-organisation request is refused and changes 
       (await json(base, "GET", `/v1/organizations/${a.orgId}`, { token: a.key })).status,
       200,
     );
+    // A's admin revokes A's key: listed as revoked, refused from then on.
+    const keys = await json(base, "GET", `/v1/organizations/${a.orgId}/api-keys`, {
+      token: a.token,
+    });
+    const listed = keys.body.items as Record<string, unknown>[];
+    assert.equal(listed.length, 1);
+    assert.equal("key_hash" in listed[0]!, false, "the hash is never served");
+    const revoked = await json(base, "DELETE", `/v1/api-keys/${a.keyId}`, { token: a.token });
+    assert.equal(revoked.status, 200);
+    assert.notEqual(revoked.body.revoked_at, null);
+    const refused = await json(base, "GET", `/v1/organizations/${a.orgId}`, { token: a.key });
+    assert.equal(refused.status, 401);
     // Without credentials: 401 with a challenge.
     const anonymous = await fetch(`${base}/v1/organizations/${a.orgId}`);
     assert.equal(anonymous.status, 401);
@@ -366,3 +378,33 @@ test("a streamed completion cancelled by the client stops the upstream and charg
     await stop(s);
   }
 });
+
+test(
+  "/readyz answers 503 while NATS is down and 200 once it is back",
+  { timeout: 60_000 },
+  async (t) => {
+    if (!(await needPostgres(t)) || !(await needNatsServer(t))) return;
+    const nats = new TestNatsServer(await freePort());
+    await nats.start();
+    let s: Started | undefined;
+    try {
+      s = await start({ NATS_URL: nats.url });
+      const ready = () => json(s!.service.url, "GET", "/readyz");
+      assert.equal((await ready()).status, 200);
+      await nats.stop();
+      let down = await ready();
+      await waitFor(async () => (down = await ready()).status === 503, 10_000, "503 while down");
+      const checks = down.body.checks as Record<string, { ok: boolean }>;
+      assert.equal(checks.events?.ok, false);
+      assert.equal(checks.database?.ok, true);
+      assert.equal(down.type, "application/json");
+      await nats.start();
+      await waitFor(async () => (await ready()).status === 200, 20_000, "200 once NATS is back");
+      // Liveness never depended on NATS.
+      assert.equal((await json(s.service.url, "GET", "/healthz")).status, 200);
+    } finally {
+      if (s !== undefined) await stop(s, nats.url);
+      await nats.dispose();
+    }
+  },
+);
