@@ -3,7 +3,7 @@
  * `fetch`, and prints each response as a client sees it (and the server-side log lines of
  * the 500s, with their cause chains). `--serve` keeps the server running on `PORT` (8000).
  *
- * Run it with `npm run demo` (or `deno task demo`).
+ * Run it with `deno run --allow-net=127.0.0.1 --allow-env=PORT,LOG_LEVEL,LOG_FORMAT,SERVICE_NAME,NO_COLOR examples/errors_service/main.ts` (`npm run demo` runs the reference service, `examples/service/`).
  *
  * @module
  */
