@@ -63,6 +63,8 @@ export interface Readiness {
 /** Everything the routes use, made by `startService()` (or a test). */
 export interface AppDeps {
   readonly settings: Settings;
+  /** Whether `POST /auth/sign-in` (by e-mail alone) answers. */
+  readonly devSignIn: boolean;
   readonly db: Database;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -154,7 +156,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // --- Sign-in (development), refresh with rotation, sign-out ------------------------------
   app.post("/auth/sign-in", validate("json", SignInBody), async (c) => {
-    if (!settings.DEV_SIGN_IN) {
+    if (!deps.devSignIn) {
       throw new AppError("Sign-in by e-mail alone is for development only", {
         status: 404,
         code: "not_found",

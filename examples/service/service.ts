@@ -117,7 +117,11 @@ export async function startService(
     if (missing.length > 0) {
       throw new Error(`Cannot start in production without ${missing.join(", ")}`);
     }
+    if (settings.DEV_SIGN_IN === true) {
+      throw new Error("Cannot start in production with DEV_SIGN_IN: sign-in by e-mail alone");
+    }
   }
+  const devSignIn = settings.DEV_SIGN_IN ?? !production;
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
   const undo = async () => {
     for (const step of cleanup.reverse()) await Promise.resolve().then(step).catch(() => {});
@@ -262,6 +266,7 @@ export async function startService(
     };
     const deps: AppDeps = {
       settings,
+      devSignIn,
       db,
       logger,
       metrics,

@@ -36,8 +36,11 @@ export const SettingsSchema = z.object({
   ACCESS_TOKEN_TTL_MS: z.number().int().min(1000).default(900_000),
   /** A refresh token presented twice is a replay however close together (0). */
   REFRESH_REUSE_GRACE_MS: z.number().int().min(0).default(0),
-  /** `POST /auth/sign-in` by e-mail alone, for development; never in production. */
-  DEV_SIGN_IN: z.boolean().default(true),
+  /**
+   * `POST /auth/sign-in` by e-mail alone, for development. Unset: on, except when `APP_ENV` is
+   * `production`, where turning it on is refused at start.
+   */
+  DEV_SIGN_IN: z.boolean().optional(),
   /** The platform operator seeded at start (a system administrator, no organisation). */
   ADMIN_EMAIL: z.string().email().default("admin@plinth.local"),
   /** OpenAI-compatible upstream (ending in `/v1`); unset: the fake upstream, started in-process. */

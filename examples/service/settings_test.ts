@@ -19,7 +19,7 @@ test(".env.example lists every setting, and its values load", async () => {
     env: { ...rest, JWT_SECRET: "x".repeat(32), UPSTREAM_URL: "https://api.example.com/v1" },
   });
   assert.equal(config.values.PORT, 8000);
-  assert.equal(config.values.DEV_SIGN_IN, true);
+  assert.equal(config.values.DEV_SIGN_IN, true); // listed commented out: uncommented above
   assert.equal(config.values.DATABASE_URL, "postgres://postgres@127.0.0.1:5432/test");
 });
 
@@ -43,6 +43,7 @@ test("defaults: the embedded development set-up", async () => {
   assert.equal(config.values.JWT_SECRET, undefined);
   assert.equal(config.values.REFRESH_REUSE_GRACE_MS, 0);
   assert.equal(config.values.EMBEDDED_DATA_DIR, ".data/pglite");
+  assert.equal(config.values.DEV_SIGN_IN, undefined); // on, except in production
 });
 
 test("production refuses the embedded defaults, naming what is missing", async () => {
@@ -51,5 +52,20 @@ test("production refuses the embedded defaults, naming what is missing", async (
   await assert.rejects(
     startService(config.values, { environment: "production", listen: false }),
     /Cannot start in production without DATABASE_URL, NATS_URL, UPSTREAM_URL$/,
+  );
+});
+
+test("production refuses DEV_SIGN_IN", async () => {
+  const { startService } = await import("./service.ts");
+  const full = {
+    JWT_SECRET: "x".repeat(40),
+    DATABASE_URL: "postgres://127.0.0.1:1/none",
+    NATS_URL: "nats://127.0.0.1:1",
+    UPSTREAM_URL: "https://api.example.com/v1",
+  };
+  const on = await loadSettings({ env: { ...full, DEV_SIGN_IN: "true" } });
+  await assert.rejects(
+    startService(on.values, { environment: "production", listen: false }),
+    /Cannot start in production with DEV_SIGN_IN/,
   );
 });
