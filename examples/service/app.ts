@@ -377,34 +377,42 @@ export function createApp(deps: AppDeps): Hono<Env> {
       };
       const body$ = new ReadableStream<Uint8Array>({
         async pull(controller) {
-          let next: IteratorResult<ChatCompletionChunk>;
-          try {
-            next = await iterator.next();
-          } catch (error) {
-            await finish("upstream_error");
-            const problem = error instanceof AppError ? error : undefined;
-            controller.enqueue(encoder.encode(`data: ${
-              JSON.stringify({
-                error: {
-                  message: problem?.message ?? "The upstream failed mid-stream",
-                  type: "upstream_error",
-                  code: problem?.code ?? "upstream_error",
-                },
-              })
-            }\n\n`));
-            controller.close();
+          // Each pull enqueues something or closes: a pull that returned empty-handed would
+          // leave the reader waiting (a stream pulls again only when asked again).
+          for (;;) {
+            let next: IteratorResult<ChatCompletionChunk>;
+            try {
+              next = await iterator.next();
+            } catch (error) {
+              await finish("upstream_error");
+              const problem = error instanceof AppError ? error : undefined;
+              controller.enqueue(encoder.encode(`data: ${
+                JSON.stringify({
+                  error: {
+                    message: problem?.message ?? "The upstream failed mid-stream",
+                    type: "upstream_error",
+                    code: problem?.code ?? "upstream_error",
+                  },
+                })
+              }\n\n`));
+              controller.close();
+              return;
+            }
+            if (next.done) {
+              await finish("ok");
+              controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+              controller.close();
+              return;
+            }
+            const chunk = next.value;
+            if (typeof chunk.choices[0]?.delta?.content === "string") contentChunks++;
+            // The usage chunk the service asked for, which the client did not.
+            if (chunk.choices.length === 0 && chunk.usage !== undefined && !clientWantsUsage) {
+              continue;
+            }
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
             return;
           }
-          if (next.done) {
-            await finish("ok");
-            controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-            controller.close();
-            return;
-          }
-          const chunk = next.value;
-          if (typeof chunk.choices[0]?.delta?.content === "string") contentChunks++;
-          if (chunk.choices.length === 0 && chunk.usage !== undefined && !clientWantsUsage) return;
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
         },
         async cancel() {
           // The client went away: stop the upstream request, charge what was used.

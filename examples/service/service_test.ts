@@ -408,3 +408,46 @@ test(
     }
   },
 );
+
+test(
+  "a stream without include_usage ends with [DONE], shows no usage, and is charged the real usage",
+  {
+    timeout: 60_000,
+  },
+  async (t) => {
+    if (!(await servers(t))) return;
+    const s = await start();
+    try {
+      const base = s.service.url;
+      const admin = await signInAdmin(base);
+      const org = await tenant(base, admin, "nousage", 10_000);
+      const res = await json(base, "POST", "/v1/chat/completions", {
+        token: org.key,
+        body: {
+          model: "fake-small",
+          messages: [{ role: "user", content: "hi" }],
+          max_tokens: 7,
+          stream: true,
+        },
+      });
+      assert.equal(res.status, 200);
+      const events = String(res.body.sse).split("\n\n").filter((e) => e.startsWith("data: "));
+      assert.equal(events.at(-1), "data: [DONE]");
+      assert.equal(
+        events.some((e) => e.includes('"usage"')),
+        false,
+        "the client did not ask for it",
+      );
+      const contents = events.filter((e) => e.includes('"content"')).length;
+      assert.equal(contents, 7);
+      const [row] = await s.sql`select completion_tokens, total_tokens from usage_records
+      where org_id = ${org.orgId}`;
+      assert.equal(row!.completion_tokens, 7, "the upstream's usage, read although not shown");
+      const [org$] = await s.sql`select tokens_used_current_month::int as used from organizations
+      where id = ${org.orgId}`;
+      assert.equal(org$!.used, row!.total_tokens);
+    } finally {
+      await stop(s);
+    }
+  },
+);
