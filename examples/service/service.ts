@@ -14,6 +14,7 @@
  * @module
  */
 import { createTokenIssuer, createTokenVerifier } from "@plinth/auth";
+import { AppError } from "@plinth/errors";
 import { connectDatabase, type Database, runMigrations } from "@plinth/database";
 import { connectEvents, createMemoryBus, type EventBus } from "@plinth/events";
 import { createOpenAIClient } from "@plinth/httpclient/openai";
@@ -115,10 +116,16 @@ export async function startService(
       UPSTREAM_URL: embedded.upstream,
     }).filter(([, unset]) => unset).map(([key]) => key);
     if (missing.length > 0) {
-      throw new Error(`Cannot start in production without ${missing.join(", ")}`);
+      throw new AppError(`Cannot start in production without ${missing.join(", ")}`, {
+        status: 500,
+        code: "config_invalid",
+      });
     }
     if (settings.DEV_SIGN_IN === true) {
-      throw new Error("Cannot start in production with DEV_SIGN_IN: sign-in by e-mail alone");
+      throw new AppError("Cannot start in production with DEV_SIGN_IN: sign-in by e-mail alone", {
+        status: 500,
+        code: "config_invalid",
+      });
     }
   }
   const devSignIn = settings.DEV_SIGN_IN ?? !production;

@@ -169,7 +169,11 @@ test("the tour runs green against PostgreSQL and NATS, with one trace end to end
     assert.ok(messages.has("fake upstream: chat completion"), "upstream line");
     assert.ok(messages.has("usage counted"), "analytics line");
     assert.equal(new Set(traced.map((l) => l.span_id)).size, traced.length, "a span each");
-    assert.ok(s.service.fakeUpstream?.lastTraceparent !== null);
+    // The upstream received a W3C traceparent with every call.
+    assert.match(
+      s.service.fakeUpstream?.lastTraceparent ?? "",
+      /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/,
+    );
 
     // Probes and metrics.
     const ready = await json(s.service.url, "GET", "/readyz");

@@ -51,7 +51,10 @@ test("production refuses the embedded defaults, naming what is missing", async (
   const config = await loadSettings({ env: { JWT_SECRET: "x".repeat(40) } });
   await assert.rejects(
     startService(config.values, { environment: "production", listen: false }),
-    /Cannot start in production without DATABASE_URL, NATS_URL, UPSTREAM_URL$/,
+    {
+      code: "config_invalid",
+      message: /Cannot start in production without DATABASE_URL, NATS_URL, UPSTREAM_URL$/,
+    },
   );
 });
 
@@ -66,6 +69,6 @@ test("production refuses DEV_SIGN_IN", async () => {
   const on = await loadSettings({ env: { ...full, DEV_SIGN_IN: "true" } });
   await assert.rejects(
     startService(on.values, { environment: "production", listen: false }),
-    /Cannot start in production with DEV_SIGN_IN/,
+    { code: "config_invalid", message: /Cannot start in production with DEV_SIGN_IN/ },
   );
 });
