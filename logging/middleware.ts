@@ -172,6 +172,42 @@ export interface RequestLoggerOptions {
   readonly clientIp?: ((c: Context) => string | undefined) | undefined;
   /** A monotonic clock in milliseconds, for `duration_ms`. @default {performance.now} */
   readonly now?: (() => number) | undefined;
+  /**
+   * How `response_size` is found.
+   *
+   * - `"auto"`: the `Content-Length` the response declares (0 for a 204 or 304); a body of a
+   *   streamed media type (`text/event-stream`, NDJSON, JSON Lines, `application/octet-stream`)
+   *   is counted as it is sent and the line is written when it ends; any other body without a
+   *   declared length (what Hono's `c.json()`, `c.text()` and `c.html()` return, or a
+   *   `new Response(stream)` without a `Content-Type`) is left alone and its line has no
+   *   `response_size`.
+   *   Reading such a body would take it off the runtime's fast path (a string written at once)
+   *   onto a JavaScript stream, which costs more than the rest of the middleware together.
+   * - `"count"`: every body without a declared length is counted as it is sent.
+   * - `"declared"`: only the declared `Content-Length`; no body is ever wrapped.
+   *
+   * @default {"auto"}
+   */
+  readonly responseSize?: "auto" | "count" | "declared" | undefined;
+}
+
+/** Media types whose bodies are streamed: `responseSize: "auto"` counts them as they are sent. */
+const STREAMED_TYPES = new Set([
+  "text/event-stream",
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+  "application/octet-stream",
+]);
+
+/** Whether `responseSize: "auto"` counts a body of this `Content-Type`. */
+function streamedType(contentType: string | null): boolean {
+  // None declared: a stream (`new Response(stream)`), but on Bun also `new Response("text")`.
+  if (contentType === null) return false;
+  const semicolon = contentType.indexOf(";");
+  const type = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim();
+  return STREAMED_TYPES.has(type.toLowerCase());
 }
 
 function cut(value: string | undefined, max: number): string | undefined {
@@ -264,17 +300,18 @@ function levelFor(
 }
 
 /**
- * Hono middleware writing one access line per request, `Request completed`, when the response
- * body has been sent: `method`, `route` (the template of the handler that matched, such as
- * `/orgs/:id`, also when a middleware on `/orgs/*` answered first), `path` (no query string),
- * `status`, `duration_ms` (until the handler returned), `response_size` (bytes), `client_ip`
+ * Hono middleware writing one access line per request, `Request completed`, once the handler
+ * returned (a streamed body: once it has been sent): `method`, `route` (the template of the
+ * handler that matched, such as `/orgs/:id`, also when a middleware on `/orgs/*` answered first),
+ * `path` (no query string), `status`, `duration_ms` (until the handler returned),
+ * `response_size` (bytes, when declared or counted: see the `responseSize` option), `client_ip`
  * when known, `user_agent`, and `query` with the values of secret parameters redacted (the
  * default redact keys and {@linkcode QUERY_REDACT_KEYS}, matched by normalised name: `api-key`,
  * `password[]`, `X-Amz-Signature`; pairs split on `&` and `;`). Headers are never logged. The level
  * follows the status: 5xx `error`, 4xx `warn`, else `info`. Register it after
  * {@linkcode requestId} so the line carries `request_id`.
  *
- * @param options Logger, skip list, redaction, client-address lookup, clock.
+ * @param options Logger, skip list, redaction, client-address lookup, clock, response sizing.
  * @returns The middleware.
  * @throws {TypeError} When an option has the wrong type.
  *
@@ -304,6 +341,12 @@ function levelFor(
  */
 export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHandler {
   const { logger, skip, redact, trustProxy, clientIp, now } = options;
+  const sizing = options.responseSize ?? "auto";
+  if (sizing !== "auto" && sizing !== "count" && sizing !== "declared") {
+    throw new TypeError(
+      'Invalid requestLogger option responseSize: must be "auto", "count" or "declared"',
+    );
+  }
   if (
     logger !== undefined &&
     (typeof logger !== "object" || logger === null ||
@@ -389,8 +432,17 @@ export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHan
       emit(undefined);
       throw thrown;
     }
-    const length = c.res.headers.get("content-length");
+    const headers = c.res.headers;
+    const length = headers.get("content-length");
     if (length !== null && /^\d+$/.test(length)) return emit(Number(length));
+    if (status === 204 || status === 304) return emit(0);
+    // Touching the body of a response built from a string (c.json()) takes it off the runtime's
+    // fast path: only bodies that are streams anyway are looked at (see responseSize).
+    if (
+      sizing === "declared" || (sizing === "auto" && !streamedType(headers.get("content-type")))
+    ) {
+      return emit(undefined);
+    }
     const body = c.res.body;
     if (body === null) return emit(0);
     let bytes = 0;

@@ -119,14 +119,17 @@ test("requestId() puts the id on a Response returned directly and on errors, for
 
 test("requestLogger() writes one access line with route template, path, status, duration and size", async () => {
   const { lines, logger } = capture();
-  const res = await appWith(logger).request("/orgs/acme?page=2&token=s3cret&API_KEY=k&flag", {
-    headers: {
-      "x-request-id": "r-1",
-      "user-agent": "test-agent/1.0",
-      authorization: "Bearer zzz",
-      cookie: "sid=1",
+  const res = await appWith(logger, { responseSize: "count" }).request(
+    "/orgs/acme?page=2&token=s3cret&API_KEY=k&flag",
+    {
+      headers: {
+        "x-request-id": "r-1",
+        "user-agent": "test-agent/1.0",
+        authorization: "Bearer zzz",
+        cookie: "sid=1",
+      },
     },
-  });
+  );
   const text = await res.text();
   const access = lines.filter((l) => l.message === "Request completed");
   assert.equal(access.length, 1);
@@ -189,12 +192,106 @@ test("requestLogger() logs a non-Error throw as 500 and rethrows it", async () =
 
 test("requestLogger() takes response_size from Content-Length and counts streamed bodies", async () => {
   const { lines, logger } = capture();
-  const app = appWith(logger);
+  const app = appWith(logger, { responseSize: "count" });
   await (await app.request("/sized")).text();
   await (await app.request("/raw")).text();
   const access = lines.filter((l) => l.message === "Request completed");
   assert.equal(access[0]?.response_size, 5);
   assert.equal(access[1]?.response_size, 8);
+});
+
+function sizingApp(
+  logger: Logger,
+  responseSize?: "auto" | "count" | "declared",
+): { app: Hono; built: Map<string, Response> } {
+  const built = new Map<string, Response>();
+  const keep = (path: string, res: Response): Response => (built.set(path, res), res);
+  const stream = (type?: string): Response => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("data: a\n\n"));
+        controller.enqueue(new TextEncoder().encode("data: bc\n\n"));
+        controller.close();
+      },
+    });
+    return new Response(body, type === undefined ? {} : { headers: { "content-type": type } });
+  };
+  const app = new Hono();
+  app.use(requestLogger({ logger, responseSize }));
+  app.get("/json", (c) => keep("/json", c.json({ ok: true })));
+  app.get("/text", (c) => keep("/text", c.text("hello")));
+  app.get("/sized", (c) => keep("/sized", c.text("12345", 200, { "content-length": "5" })));
+  app.get("/sse", () => keep("/sse", stream("text/event-stream; charset=utf-8")));
+  app.get("/ndjson", () => keep("/ndjson", stream("application/x-ndjson")));
+  app.get("/bytes", () => keep("/bytes", stream("application/octet-stream")));
+  app.get("/untyped", () => keep("/untyped", stream()));
+  app.get("/none", (c) => keep("/none", c.body(null, 204)));
+  return { app, built };
+}
+
+const SIZING_PATHS = ["/json", "/text", "/sized", "/sse", "/ndjson", "/bytes", "/untyped", "/none"];
+
+async function sizes(
+  responseSize?: "auto" | "count" | "declared",
+): Promise<Record<string, [unknown, boolean]>> {
+  const { lines, logger } = capture();
+  const { app, built } = sizingApp(logger, responseSize);
+  const seen: Record<string, [unknown, boolean]> = {};
+  for (const path of SIZING_PATHS) {
+    const res = await app.request(path);
+    await res.arrayBuffer();
+    const line = lines.filter((l) => l.message === "Request completed").at(-1);
+    assert.equal(line?.path, path);
+    // [response_size, whether the handler's own Response (and body) went out untouched]
+    seen[path] = [line?.response_size, res === built.get(path)];
+  }
+  return seen;
+}
+
+test('requestLogger() by default counts only streamed bodies and leaves c.json()\'s alone ("auto")', async () => {
+  assert.deepEqual(await sizes(), {
+    "/json": [undefined, true],
+    "/text": [undefined, true],
+    "/sized": [5, true],
+    "/sse": [19, false],
+    "/ndjson": [19, false],
+    "/bytes": [19, false],
+    "/untyped": [undefined, true],
+    "/none": [0, true],
+  });
+});
+
+test('requestLogger() counts every body without a declared length with responseSize "count"', async () => {
+  assert.deepEqual(await sizes("count"), {
+    "/json": [11, false],
+    "/text": [5, false],
+    "/sized": [5, true],
+    "/sse": [19, false],
+    "/ndjson": [19, false],
+    "/bytes": [19, false],
+    "/untyped": [19, false],
+    "/none": [0, true],
+  });
+});
+
+test('requestLogger() never wraps a body with responseSize "declared"', async () => {
+  assert.deepEqual(await sizes("declared"), {
+    "/json": [undefined, true],
+    "/text": [undefined, true],
+    "/sized": [5, true],
+    "/sse": [undefined, true],
+    "/ndjson": [undefined, true],
+    "/bytes": [undefined, true],
+    "/untyped": [undefined, true],
+    "/none": [0, true],
+  });
+});
+
+test("requestLogger() refuses an unknown responseSize", () => {
+  assert.throws(
+    () => requestLogger({ responseSize: "bytes" as "auto" }),
+    /Invalid requestLogger option responseSize: must be "auto", "count" or "declared"/,
+  );
 });
 
 test("requestLogger() writes the line when a streamed body is cancelled, with the request's id", async () => {
@@ -208,7 +305,7 @@ test("requestLogger() writes the line when a streamed body is cancelled, with th
         controller.enqueue(new Uint8Array(10));
       },
     });
-    return new Response(stream);
+    return new Response(stream, { headers: { "content-type": "text/event-stream" } });
   });
   const res = await app.request("/stream", { headers: { "x-request-id": "r-s" } });
   const reader = res.body!.getReader();
@@ -230,6 +327,7 @@ test("requestLogger() reports a body stream that fails", async () => {
           throw new Error("stream broke");
         },
       }),
+      { headers: { "content-type": "application/x-ndjson" } },
     ));
   const res = await app.request("/fail");
   await assert.rejects(res.text());
