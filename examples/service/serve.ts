@@ -14,7 +14,10 @@ export type Fetch = (request: Request) => Response | Promise<Response>;
 export interface Server {
   /** The port it listens on (the one given, or the one the system chose for 0). */
   readonly port: number;
-  /** Requests being answered right now (counted from the handler's call to its response's end). */
+  /**
+   * Requests being answered right now: counted from the handler's call until it returned, or,
+   * for a streamed body (Server-Sent Events, NDJSON), until the body's end.
+   */
   readonly inFlight: number;
   /**
    * Stops accepting connections and waits for the requests in flight, at most `timeout`
@@ -41,6 +44,13 @@ interface BunLike {
   serve(options: { port: number; hostname: string; fetch: Fetch; idleTimeout?: number }): BunServer;
 }
 
+/** Media types of bodies sent as a stream, whose end `inFlight` waits for. */
+const STREAMED = /^\s*(text\/event-stream|application\/(x-)?ndjson|application\/jsonl)\s*(;|$)/i;
+
+function streamed(contentType: string | null): boolean {
+  return contentType !== null && STREAMED.test(contentType);
+}
+
 /**
  * Serves `fetch` on `hostname:port` with the runtime's own server.
  *
@@ -55,8 +65,11 @@ export async function serve(
   const port = options.port ?? 0;
   let inFlight = 0;
   const idle = new Set<() => void>();
-  // Counted until the response body has been sent (or the client went away), so a stream in
-  // progress counts as in flight.
+  // Counted until the handler returned; a streamed body (Server-Sent Events, NDJSON) until it
+  // has been sent or the client went away, so a stream in progress counts as in flight. Other
+  // bodies are in memory when the handler returns and are left alone: wrapping one in a stream
+  // takes it off the runtime's fast path for a string body, which cost more CPU per request than
+  // the whole middleware stack (bench/README.md, service); the server's own stop waits for them.
   const counted: Fetch = async (request) => {
     inFlight++;
     let response: Response;
@@ -66,7 +79,7 @@ export async function serve(
       done();
       throw error;
     }
-    if (response.body === null) {
+    if (!streamed(response.headers.get("content-type")) || response.body === null) {
       queueMicrotask(done);
       return response;
     }
