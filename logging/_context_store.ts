@@ -123,7 +123,16 @@ export class ContextRecord {
   /** Every key present (ids and extras). */
   get keys(): ReadonlySet<string> {
     if (this.#keys === undefined) {
-      this.#keys = new Set([...this.idValues.keys(), ...this.extras.map(([key]) => key)]);
+      // The ids present (not null or undefined) and every other field: what #split() keeps.
+      const keys = new Set<string>();
+      const fields = this.fields;
+      for (const key of Object.keys(fields)) {
+        const value = fields[key];
+        if ((value !== undefined && value !== null) || !CONTEXT_ID_KEYS.includes(key)) {
+          keys.add(key);
+        }
+      }
+      this.#keys = keys;
     }
     return this.#keys;
   }

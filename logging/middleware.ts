@@ -426,7 +426,10 @@ export function requestLogger(options: RequestLoggerOptions = {}): MiddlewareHan
     const write = levelFor(target, status);
     const emit = (size: number | undefined): void => {
       fields.response_size = size;
-      runInContext(record, () => write("Request completed", fields));
+      // Still in the request's context (the handler returned): write at once; from a body
+      // stream's pull or cancel, the request's context is entered again.
+      if (currentContext() === record) write("Request completed", fields);
+      else runInContext(record, () => write("Request completed", fields));
     };
     if (failed) {
       emit(undefined);

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Attributes } from "@opentelemetry/api";
-import { endSpan, startSpan } from "./_otel.ts";
+import { endSpan, sdkTracer, startSpan } from "./_otel.ts";
 import { extractTraceContext } from "./propagation.ts";
 import type { TraceContext } from "./trace_context.ts";
 import { runInSpan, spanView } from "./_run.ts";
@@ -190,19 +190,21 @@ export function tracing(
     } else {
       link = incoming;
     }
-    const original = c.req.method;
-    const method = METHODS.has(original) ? original : "_OTHER";
-    const route = routeOf(c);
-    const attributes: Attributes = {
-      "http.request.method": method,
-      "url.path": c.req.path,
-    };
-    if (method !== original) attributes["http.request.method_original"] = original;
-    if (route !== undefined) attributes["http.route"] = route;
-    serverAttributes(c.req.url, attributes);
-    const agent = c.req.raw.headers.get("user-agent");
-    if (agent !== null) attributes["user_agent.original"] = agent;
-    const name = route === undefined ? method : `${method} ${route}`;
+    // The name and attributes are for an SDK's span: without one they would be thrown away.
+    let name = "";
+    let attributes: Attributes | undefined;
+    if (sdkTracer() !== undefined) {
+      const original = c.req.method;
+      const method = METHODS.has(original) ? original : "_OTHER";
+      const route = routeOf(c);
+      attributes = { "http.request.method": method, "url.path": c.req.path };
+      if (method !== original) attributes["http.request.method_original"] = original;
+      if (route !== undefined) attributes["http.route"] = route;
+      serverAttributes(c.req.url, attributes);
+      const agent = c.req.raw.headers.get("user-agent");
+      if (agent !== null) attributes["user_agent.original"] = agent;
+      name = route === undefined ? method : `${method} ${route}`;
+    }
     const handle = startSpan(name, "server", parent, attributes, link);
     c.set("trace", spanView(handle));
     const span = handle.span;
