@@ -8,6 +8,8 @@
 //   their order holds even across failures; `retention` 1 h: rows are marked, deleted later),
 //   with `retention: 0` (deleted as published), and with a pipelined window (a subject's order
 //   only while nothing fails);
+// - ceiling: the same enqueues with no relay running, against publishMany: what PostgreSQL alone
+//   allows on this machine, before any relay work;
 // - lag: 1 000 events/s for 10 s (a transaction of 10 every 10 ms); for each event, the time from
 //   just before its transaction commits to the stream's ack of the relay's publish; p50 / p99,
 //   target p99 ≤ 100 ms.
@@ -79,6 +81,27 @@ async function throughput(db: Database, relay: Relay, spread: number): Promise<n
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   return EVENTS / ((performance.now() - start) / 1000);
+}
+
+/** Enqueue alone, no relay running: the PostgreSQL side's own rate, the ceiling of any relay. */
+async function enqueueOnly(db: Database, spread: number): Promise<number> {
+  const names = subjects("outbox", spread);
+  const start = performance.now();
+  for (let tx = 0; tx < EVENTS / TX; tx++) {
+    await db.transaction(async (sql) => {
+      await enqueueMany(
+        sql,
+        Array.from({ length: TX }, (_, i) => {
+          const n = tx * TX + i;
+          return { subject: names[n % spread]!, payload: { org: `org${n % spread}`, tokens: n } };
+        }),
+        { table },
+      );
+    });
+  }
+  const rate = EVENTS / ((performance.now() - start) / 1000);
+  await db.sql.unsafe(`delete from ${table}`);
+  return rate;
 }
 
 async function lag(db: Database, lags: number[], relay: Relay): Promise<[number, number]> {
@@ -159,7 +182,18 @@ try {
       ratio >= 0.5 ? "met" : "missed",
     ]);
   }
+  // The ceiling: the same enqueues with no relay at all, against publishMany, three times.
   await relay.close();
+  const ceilings: number[] = [];
+  let ceilingDirect = 0;
+  let ceilingEnqueue = 0;
+  for (let i = 0; i < 3; i++) {
+    const d = await direct(nats, 16);
+    const e = await enqueueOnly(db, 16);
+    ceilings.push(e / d);
+    ceilingDirect = Math.max(ceilingDirect, d);
+    ceilingEnqueue = Math.max(ceilingEnqueue, e);
+  }
   relay = await startRelay({ db: relayDb, bus, table, logger: silent });
   measuring = true;
   const [p50, p99] = await lag(db, lags, relay);
@@ -173,6 +207,13 @@ try {
   console.log("| events on, relay options | publishMany | outbox e2e | ratio | ≥ 0.5× |");
   console.log("| ------------------------ | ----------- | ---------- | ----- | ------ |");
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+  console.log(
+    `ceiling, no relay running: enqueue alone (16 subjects, transactions of ${TX}) ${
+      Math.round(ceilingEnqueue).toLocaleString("en")
+    }/s vs publishMany ${Math.round(ceilingDirect).toLocaleString("en")}/s: ${
+      ceilings.map((c) => `${c.toFixed(2)}×`).join(", ")
+    } (3 rounds); a relay adds its reads, marks and publishes to this`,
+  );
   console.log(
     `lag at 1 000 events/s for 10 s (16 subjects, defaults): p50 ${p50} ms, p99 ${p99} ms (target p99 ≤ 100 ms: ${
       p99 <= 100 ? "met" : "missed"
