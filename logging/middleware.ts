@@ -115,10 +115,10 @@ export function requestId(
     }
     id ??= crypto.randomUUID();
     c.set("requestId", id);
-    c.header(headerName, id);
     await runWithContext({ request_id: id }, () => next());
-    // A handler that returns its own Response bypasses c.header(): add the header there too.
-    if (c.res.headers.get(headerName) === id) return;
+    // Set on the response, whoever made it (c.json(), onError, a Response of the handler's own),
+    // rather than with c.header() before next(): prepared headers take every c.json() off
+    // Hono's plain-object path onto a Headers copy.
     try {
       c.res.headers.set(headerName, id);
     } catch {
