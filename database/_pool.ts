@@ -31,6 +31,18 @@ import { closeIdle, idleConnections, SWEEPS } from "./_idle_sweep.ts";
 import { duration, type Settings } from "./_options.ts";
 import type { SocketBook } from "./_sockets.ts";
 
+/** A `sql.listen()` the pool keeps across driver replacements. */
+interface Listener {
+  readonly channel: string;
+  readonly onnotify: (payload: string) => void;
+  readonly onlisten: (() => void) | undefined;
+  /** The LISTEN on `inner`, the driver it runs on. */
+  meta: postgres.ListenMeta;
+  inner: postgres.Sql;
+  removed: boolean;
+  /** Whether #relisten() runs for it. */
+  relistening: boolean;
+}
 /** A postgres.js query with plinth's state on it, once instrumented. */
 type Query = QueryInternals & { [RUN]?: QueryRun };
 
@@ -113,6 +125,8 @@ export class Pool implements Database {
   #closed = false;
   #closing: Promise<void> | undefined;
   #server: EmbeddedServer | undefined;
+  /** What `sql.listen()` set up and was not unlistened: listened again on a replacing driver. */
+  #listeners = new Set<Listener>();
 
   constructor(
     makeInner: (fetchTypes: boolean) => postgres.Sql,
@@ -202,6 +216,13 @@ export class Pool implements Database {
         pool.#instrument(query as Query);
         return query;
       },
+      // Kept by the pool, so that a listener outlives the driver it was set up on: when a lost
+      // connection replaces the driver (see #recycle), it listens again on the new one.
+      listen: (
+        channel: string,
+        onnotify: (payload: string) => void,
+        onlisten?: () => void,
+      ): Promise<postgres.ListenMeta> => pool.#listen(channel, onnotify, onlisten),
       // Through plinth's sql, not the driver's: in the gate like any other query. Sent at once,
       // as the driver's is, so a notify nobody awaits is not lost.
       notify: async (channel: string, payload: string): Promise<unknown> =>
@@ -476,6 +497,72 @@ export class Pool implements Database {
     return reserved;
   }
 
+  async #listen(
+    channel: string,
+    onnotify: (payload: string) => void,
+    onlisten: (() => void) | undefined,
+  ): Promise<postgres.ListenMeta> {
+    const inner = this.#inner;
+    const meta = await inner.listen(channel, onnotify, onlisten);
+    const listener: Listener = {
+      channel,
+      onnotify,
+      onlisten,
+      meta,
+      inner,
+      removed: false,
+      relistening: false,
+    };
+    this.#listeners.add(listener);
+    // Replaced while the LISTEN ran: the driver it ran on is being retired.
+    if (inner !== this.#inner) void this.#relisten(listener);
+    return {
+      ...meta,
+      unlisten: async (): Promise<void> => {
+        if (listener.removed) return;
+        listener.removed = true;
+        this.#listeners.delete(listener);
+        await listener.meta.unlisten();
+      },
+    };
+  }
+
+  /**
+   * Listens again on the current driver, after the one `listener` was on was replaced; retried
+   * with a back-off (100 ms doubling to 5 s) while the server cannot be reached, until it works,
+   * the listener is removed or the pool closes. Never rejects.
+   */
+  async #relisten(listener: Listener): Promise<void> {
+    // One loop per listener: a second replacement while it runs is seen by its condition.
+    if (listener.relistening) return;
+    listener.relistening = true;
+    try {
+      let delay = 100;
+      while (!listener.removed && !this.#closed && listener.inner !== this.#inner) {
+        const inner = this.#inner;
+        try {
+          const meta = await inner.listen(listener.channel, listener.onnotify, listener.onlisten);
+          listener.meta = meta;
+          listener.inner = inner;
+          if (listener.removed || this.#closed) await meta.unlisten().catch(() => {});
+          delay = 100;
+        } catch (error) {
+          if (listener.removed || this.#closed) return;
+          this.#logger().warn("Cannot listen again after replacing the database pool; retrying", {
+            target: this.target,
+            channel: listener.channel,
+            retry_in: delay,
+            err: error,
+          });
+          await new Promise((resolve) => timers.setTimeout(resolve, delay));
+          delay = Math.min(delay * 2, 5_000);
+        }
+      }
+    } finally {
+      listener.relistening = false;
+    }
+  }
+
   /**
    * Replaces the driver's pool after a connection failure. postgres.js can strand a connection
    * whose reconnect fails (it stays "connecting" and the queries routed to it never settle), so a
@@ -503,6 +590,8 @@ export class Pool implements Database {
     Object.assign(this.#driver, this.#adopt(inner));
     this.#generation++;
     this.#bornAt = performance.now();
+    // The old driver's LISTEN connection ends with it: every listener moves to the new one.
+    for (const listener of this.#listeners) void this.#relisten(listener);
     const retiring: Promise<void> = retireDriver(
       old,
       stranded,
@@ -618,6 +707,7 @@ export class Pool implements Database {
 
   async #shutdown(timeout: number): Promise<void> {
     this.#closed = true;
+    this.#listeners.clear(); // their connections end with the drivers below
     if (this.#sweeper !== undefined) timers.clearInterval(this.#sweeper);
     if (
       !(await drained(this.#gate, timeout)) &&

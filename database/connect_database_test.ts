@@ -822,9 +822,7 @@ test("Database sql.listen() after a recycle listens on the current driver and re
     logger: quiet(),
   });
   try {
-    const first = db.sql.listen;
     await forceRecycle(observer, db, name);
-    assert.notEqual(db.sql.listen, first, "sql.listen is still the retired driver's");
     const received: string[] = [];
     const channel = uniqueName("chan");
     const listening = await db.sql.listen(channel, (payload) => received.push(payload));
@@ -832,6 +830,49 @@ test("Database sql.listen() after a recycle listens on the current driver and re
     await until(() => received.length > 0, 5_000);
     assert.deepEqual(received, ["after-recycle"]);
     await listening.unlisten();
+  } finally {
+    await db.close();
+    await observer.close();
+  }
+});
+
+test("Database sql.listen() set up before a recycle keeps receiving on the new driver; unlisten() stops it", async (t) => {
+  if (!(await needPostgres(t))) return;
+  const name = uniqueName("listen_kept");
+  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
+  const db = await connectDatabase(databaseUrl, {
+    max: 2,
+    applicationName: name,
+    connectTimeout: 1_000,
+    logger: quiet(),
+  });
+  try {
+    const channel = uniqueName("kept");
+    const received: string[] = [];
+    let listened = 0;
+    const listening = await db.sql.listen(
+      channel,
+      (payload) => void received.push(payload),
+      () => void listened++,
+    );
+    assert.equal(listened, 1);
+    await observer.sql.notify(channel, "before");
+    await until(() => received.includes("before"));
+    await forceRecycle(observer, db, name);
+    // Once the old driver's LISTEN connection is gone, the channel's listener is the new one's.
+    await until(() => listened === 2, 5_000);
+    const listeners = async () =>
+      (await observer.sql`select count(*)::int as n from pg_stat_activity
+        where application_name = ${name} and query ilike ${`listen%${channel}%`}`)[0]?.n;
+    await waitFor(async () => (await listeners()) === 1, 5_000, "one LISTEN connection");
+    await observer.sql.notify(channel, "after");
+    await until(() => received.includes("after"), 5_000);
+    await listening.unlisten();
+    await observer.sql.notify(channel, "unlistened");
+    await db.sql`select 1`; // a round trip on the database after the notify
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(!received.includes("unlistened"), "a notify arrived after unlisten()");
+    assert.equal(received.filter((p) => p === "after").length, 1, "one delivery per notify");
   } finally {
     await db.close();
     await observer.close();
