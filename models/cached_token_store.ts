@@ -101,10 +101,11 @@ const HEARTBEAT_GRACE = 1_000;
  * missed for at most `refreshInterval` (plus a reload's duration) — the case of a notification
  * lost while the LISTEN connection was down, or a row written by other means; a row deleted by
  * hand stops counting at the next reload. When the LISTEN connection drops, the store reloads as
- * soon as postgres.js has listened again; when the pool replaces its connections
- * (`@plinth/database` does after a lost connection, and the LISTEN goes with them) a heartbeat
- * sent each reload notices it and the store listens again, so notifications resume within two
- * intervals (or a second, if longer); the reloads go on meanwhile. A failed reload is logged and
+ * soon as postgres.js has listened again; when the pool replaces its connections after a lost
+ * one, `@plinth/database` listens again on the new ones and the store reloads as soon as it does.
+ * A heartbeat sent each reload is the safety net for a LISTEN lost any other way: when it does
+ * not come back the store listens again, so notifications resume within two intervals (or a
+ * second, if longer); the reloads go on meanwhile. A failed reload is logged and
  * retried at the next tick; `isRevoked()` never throws or rejects, and answers from the last
  * snapshot (`loadedAt`) meanwhile. Without `listen` the reload is the only way in, every second
  * by default.

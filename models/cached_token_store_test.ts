@@ -362,20 +362,25 @@ test(
 );
 
 test(
-  "createCachedTokenStore(): when the pool replaces its connections (LISTEN lost), the heartbeat notices and listens again",
+  "createCachedTokenStore(): when the pool replaces its connections, the LISTEN moves with them and the store reloads",
   LONG,
   async (t) => {
     if (!(await needPostgres(t))) return;
-    const schema = await testSchema("models_cache_heartbeat");
-    const name = uniqueName("cache_heartbeat");
+    const schema = await testSchema("models_cache_replaced");
+    const name = uniqueName("cache_replaced");
     const mine = await namedPool(schema, name);
     try {
       const [admin, other] = [await schema.pool(1), await schema.pool(1)];
       const logger = captureLogger();
-      await using store = await createCachedTokenStore(mine.sql, { refreshInterval: 200, logger });
+      // No periodic reload: only the LISTEN (and the reload after it listens again) brings news.
+      await using store = await createCachedTokenStore(mine.sql, {
+        refreshInterval: NEVER,
+        logger,
+      });
       assert.equal(await listeners(admin, name), 1);
-      // A connection lost under a running query: @plinth/database replaces the driver instance,
-      // and the LISTEN, on that instance's listening connection, ends with it.
+      const loadedAt = store.loadedAt;
+      // A connection lost under a running query: @plinth/database replaces the driver instance;
+      // the old instance's listening connection ends with it, and the pool listens again.
       const sleeping = mine.sql`select pg_sleep(30)`.catch(() => {});
       await waitFor(
         async () => {
@@ -389,12 +394,53 @@ test(
       await admin.sql`select pg_terminate_backend(pid) from pg_stat_activity
         where application_name = ${name} and query ilike '%pg_sleep%'`;
       await sleeping;
+      await waitFor(() => store.loadedAt > loadedAt, 5_000, "the reload after listening again");
+      await waitFor(async () => (await listeners(admin, name)) === 1, 5_000, "one LISTEN");
+      await createPostgresTokenStore(other.sql).revoke("after", Date.now() + 60_000);
+      await waitFor(() => store.isRevoked("after"), 2_000, "a notification after the replacement");
+      assert.ok(!logger.lines.some((l) => l.message.startsWith("Lost LISTEN")));
+    } finally {
+      await mine.close();
+      await schema.drop();
+    }
+  },
+);
+
+test(
+  "createCachedTokenStore(): a LISTEN that stops delivering is noticed by the heartbeat, which listens again",
+  LONG,
+  async (t) => {
+    if (!(await needPostgres(t))) return;
+    const schema = await testSchema("models_cache_heartbeat");
+    const name = uniqueName("cache_heartbeat");
+    const mine = await namedPool(schema, name);
+    try {
+      const [other] = [await schema.pool(1)];
+      const logger = captureLogger();
+      // Each listen() of the store through a switch the test can turn off: a LISTEN that is set
+      // up but delivers nothing, the failure no reconnect reports.
+      const subscriptions: { dead: boolean }[] = [];
+      const sql = new Proxy(mine.sql, {
+        get(target, key, receiver) {
+          if (key !== "listen") return Reflect.get(target, key, receiver);
+          return (channel: string, onnotify: (payload: string) => void, onlisten?: () => void) => {
+            const subscription = { dead: false };
+            subscriptions.push(subscription);
+            return target.listen(channel, (payload) => {
+              if (!subscription.dead) onnotify(payload);
+            }, onlisten);
+          };
+        },
+      });
+      await using store = await createCachedTokenStore(sql, { refreshInterval: 200, logger });
+      assert.equal(subscriptions.length, 1);
+      subscriptions[0]!.dead = true;
       await waitFor(
         () => logger.lines.some((l) => l.message.startsWith("Lost LISTEN")),
         5_000,
         "the heartbeat to notice the lost LISTEN",
       );
-      await waitFor(async () => (await listeners(admin, name)) === 1, 5_000, "a LISTEN again");
+      await waitFor(() => subscriptions.length === 2, 5_000, "a LISTEN again");
       await createPostgresTokenStore(other.sql).revoke("after", Date.now() + 60_000);
       await waitFor(() => store.isRevoked("after"), 2_000, "the revocation after the recovery");
     } finally {

@@ -291,7 +291,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const listen = async (): Promise<void> => {
     if (db.embedded || listening || closed) return;
     try {
-      const meta = await db.sql.listen(table, onNotify);
+      // onNotify also after each LISTEN (the first, and again after a reconnect or a replaced
+      // driver): what was committed while nobody listened is read at once.
+      const meta = await db.sql.listen(table, onNotify, onNotify);
       listening = true;
       unlisten = meta.unlisten;
     } catch (error) {

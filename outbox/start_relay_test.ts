@@ -299,6 +299,70 @@ test("startRelay() with retention 0 deletes each row as it marks it published", 
   }
 });
 
+test(
+  "startRelay() keeps waking on NOTIFY after its database replaced the driver (a lost connection)",
+  {
+    timeout: 30_000,
+  },
+  async (t) => {
+    if (!(await available(t, "postgres+memory"))) return;
+    const b = await backend("postgres+memory");
+    const name = uniqueName("relay_recycle");
+    const relayDb = await connectDatabase(databaseUrl, {
+      max: 2,
+      applicationName: name,
+      connectTimeout: 1_000,
+      logger: captureLogger(),
+    });
+    const seen: number[] = [];
+    let relay: Relay | undefined;
+    const listens = async (): Promise<number> =>
+      (await b.db.sql`select count(*)::int as n from pg_stat_activity
+      where application_name = ${name} and query ilike ${`listen%${b.table}%`}`)[0]?.n as number;
+    try {
+      await b.bus.subscribe(b.subject(">"), (n: number) => void seen.push(n), { durable: "rr" });
+      // With idle at 60 s, only a NOTIFY wakes the relay within the waits below.
+      relay = await startRelay({ ...relayOptions(b), db: relayDb, idle: 60_000, retryDelay: 50 });
+      const send = (n: number) =>
+        b.db.transaction((sql) =>
+          enqueue(sql, { subject: b.subject("x"), payload: n }, { table: b.table })
+        );
+      await send(1);
+      await waitFor(() => seen.includes(1), 5000, "the first event");
+      // A query's connection lost while it runs: the pool replaces its driver.
+      const before = relayDb.sql.options;
+      const running = relayDb.sql`select pg_sleep(5)`.execute().then(
+        () => "resolved",
+        () => "lost",
+      );
+      let pid = 0;
+      await waitFor(
+        async () => {
+          const [row] = await b.db.sql`select pid from pg_stat_activity
+        where application_name = ${name} and query like '%pg_sleep(5)%' and state = 'active'`;
+          pid = (row?.pid as number | undefined) ?? 0;
+          return pid !== 0;
+        },
+        5000,
+        "the sleeping query's backend",
+      );
+      await b.db.sql`select pg_terminate_backend(${pid}::int)`;
+      assert.equal(await running, "lost");
+      await waitFor(() => relayDb.sql.options !== before, 5000, "the driver replaced");
+      // The old driver's LISTEN ends with it; the relay's listener is on the new one.
+      await waitFor(async () => (await listens()) === 1, 5000, "the LISTEN on the new driver");
+      assert.equal(relay.listening, true);
+      await send(2);
+      await waitFor(() => seen.includes(2), 5000, "the event after the replacement");
+      assert.deepEqual(seen, [1, 2]);
+    } finally {
+      await relay?.close();
+      await relayDb.close();
+      await b.dispose();
+    }
+  },
+);
+
 async function outboxPending(b: Backend): Promise<number> {
   const [row] = await b.db.sql.unsafe(
     `select count(*)::int as n from ${b.table} where published_at is null`,
