@@ -184,7 +184,8 @@ export interface RequestLoggerOptions {
    *   Reading such a body would take it off the runtime's fast path (a string written at once)
    *   onto a JavaScript stream, which costs more than the rest of the middleware together.
    * - `"count"`: every body without a declared length is counted as it is sent.
-   * - `"declared"`: only the declared `Content-Length`; no body is ever wrapped.
+   * - `"declared"`: only the declared `Content-Length` (0 for a 204 or 304); no body is ever
+   *   wrapped.
    *
    * @default {"auto"}
    */

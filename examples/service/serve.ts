@@ -44,8 +44,12 @@ interface BunLike {
   serve(options: { port: number; hostname: string; fetch: Fetch; idleTimeout?: number }): BunServer;
 }
 
-/** Media types of bodies sent as a stream, whose end `inFlight` waits for. */
-const STREAMED = /^\s*(text\/event-stream|application\/(x-)?ndjson|application\/jsonl)\s*(;|$)/i;
+/**
+ * Media types of bodies sent as a stream, whose end `inFlight` waits for: those whose size
+ * `requestLogger()`'s `responseSize: "auto"` counts.
+ */
+const STREAMED =
+  /^\s*(text\/event-stream|application\/(x-)?ndjson|application\/jsonl|application\/x-jsonlines|application\/octet-stream)\s*(;|$)/i;
 
 function streamed(contentType: string | null): boolean {
   return contentType !== null && STREAMED.test(contentType);
@@ -65,8 +69,8 @@ export async function serve(
   const port = options.port ?? 0;
   let inFlight = 0;
   const idle = new Set<() => void>();
-  // Counted until the handler returned; a streamed body (Server-Sent Events, NDJSON) until it
-  // has been sent or the client went away, so a stream in progress counts as in flight. Other
+  // Counted until the handler returned; a streamed body (Server-Sent Events, NDJSON, bytes) until
+  // it has been sent or the client went away, so a stream in progress counts as in flight. Other
   // bodies are in memory when the handler returns and are left alone: wrapping one in a stream
   // takes it off the runtime's fast path for a string body, which cost more CPU per request than
   // the whole middleware stack (bench/README.md, service); the server's own stop waits for them.
