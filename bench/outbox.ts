@@ -61,10 +61,9 @@ async function direct(bus: EventBus, spread: number): Promise<number> {
   return EVENTS / (elapsed / 1000);
 }
 
-async function throughput(db: Database, relay: Relay, spread: number): Promise<number> {
+/** Enqueues the run's events over `spread` subjects, in transactions of `TX`. */
+async function enqueueAll(db: Database, spread: number): Promise<void> {
   const names = subjects("outbox", spread);
-  const before = relay.stats().published;
-  const start = performance.now();
   for (let tx = 0; tx < EVENTS / TX; tx++) {
     await db.transaction(async (sql) => {
       await enqueueMany(
@@ -77,6 +76,12 @@ async function throughput(db: Database, relay: Relay, spread: number): Promise<n
       );
     });
   }
+}
+
+async function throughput(db: Database, relay: Relay, spread: number): Promise<number> {
+  const before = relay.stats().published;
+  const start = performance.now();
+  await enqueueAll(db, spread);
   while (relay.stats().published - before < EVENTS) {
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
@@ -85,20 +90,8 @@ async function throughput(db: Database, relay: Relay, spread: number): Promise<n
 
 /** Enqueue alone, no relay running: the PostgreSQL side's own rate, the ceiling of any relay. */
 async function enqueueOnly(db: Database, spread: number): Promise<number> {
-  const names = subjects("outbox", spread);
   const start = performance.now();
-  for (let tx = 0; tx < EVENTS / TX; tx++) {
-    await db.transaction(async (sql) => {
-      await enqueueMany(
-        sql,
-        Array.from({ length: TX }, (_, i) => {
-          const n = tx * TX + i;
-          return { subject: names[n % spread]!, payload: { org: `org${n % spread}`, tokens: n } };
-        }),
-        { table },
-      );
-    });
-  }
+  await enqueueAll(db, spread);
   const rate = EVENTS / ((performance.now() - start) / 1000);
   await db.sql.unsafe(`delete from ${table}`);
   return rate;

@@ -752,14 +752,7 @@ test("Database end({ timeout: 0 }) and close({ timeout: 0 }) reject a query issu
 test("Database sql.options and sql.parameters follow the driver's pool when it is replaced", async (t) => {
   if (!(await needPostgres(t))) return;
   const name = uniqueName("replaced");
-  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
-  // connectTimeout bounds how long close() waits for the replaced pool (on Bun, its whole bound).
-  const db = await connectDatabase(databaseUrl, {
-    max: 1,
-    applicationName: name,
-    connectTimeout: 1_000,
-    logger: quiet(),
-  });
+  const { observer, db } = await namedPools(name, 1);
   try {
     const before = db.sql.options;
     assert.equal(typeof db.sql.parameters.server_version, "string");
@@ -786,6 +779,22 @@ test("Database sql.options and sql.parameters follow the driver's pool when it i
     await observer.close();
   }
 });
+
+/**
+ * An observer pool and a pool of `max` connections named `name` (so its backends can be found),
+ * whose `connectTimeout` bounds how long close() waits for a replaced driver (on Bun, its whole
+ * bound).
+ */
+async function namedPools(name: string, max: number) {
+  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
+  const db = await connectDatabase(databaseUrl, {
+    max,
+    applicationName: name,
+    connectTimeout: 1_000,
+    logger: quiet(),
+  });
+  return { observer, db };
+}
 
 /** Terminates the backend of `db`'s running query (found by `applicationName`) and waits for the recycle. */
 async function forceRecycle(
@@ -814,13 +823,7 @@ async function forceRecycle(
 test("Database sql.listen() after a recycle listens on the current driver and receives a notify", async (t) => {
   if (!(await needPostgres(t))) return;
   const name = uniqueName("listen_recycle");
-  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
-  const db = await connectDatabase(databaseUrl, {
-    max: 2,
-    applicationName: name,
-    connectTimeout: 1_000,
-    logger: quiet(),
-  });
+  const { observer, db } = await namedPools(name, 2);
   try {
     await forceRecycle(observer, db, name);
     const received: string[] = [];
@@ -839,13 +842,7 @@ test("Database sql.listen() after a recycle listens on the current driver and re
 test("Database sql.listen() set up before a recycle keeps receiving on the new driver; unlisten() stops it", async (t) => {
   if (!(await needPostgres(t))) return;
   const name = uniqueName("listen_kept");
-  const observer = await connectDatabase(databaseUrl, { max: 1, logger: quiet() });
-  const db = await connectDatabase(databaseUrl, {
-    max: 2,
-    applicationName: name,
-    connectTimeout: 1_000,
-    logger: quiet(),
-  });
+  const { observer, db } = await namedPools(name, 2);
   try {
     const channel = uniqueName("kept");
     const received: string[] = [];
