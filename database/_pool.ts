@@ -27,9 +27,13 @@ import { QueryObservers, transactionSql } from "./_observers.ts";
 import { measureHealth } from "./_health.ts";
 import { destroyedError, drained } from "./_close.ts";
 import { retireDriver } from "./_recycle.ts";
+import { backoffDelay, sleep } from "./_backoff.ts";
 import { closeIdle, idleConnections, SWEEPS } from "./_idle_sweep.ts";
 import { duration, type Settings } from "./_options.ts";
 import type { SocketBook } from "./_sockets.ts";
+
+/** Waits between attempts to listen again on a replacing driver. */
+const RELISTEN_BACKOFF = { baseDelay: 100, maxDelay: 5_000 } as const;
 
 /** A `sql.listen()` the pool keeps across driver replacements. */
 interface Listener {
@@ -529,7 +533,8 @@ export class Pool implements Database {
 
   /**
    * Listens again on the current driver, after the one `listener` was on was replaced; retried
-   * with a back-off (100 ms doubling to 5 s) while the server cannot be reached, until it works,
+   * with the jittered back-off of connecting (from 100 ms up to 5 s) while the server cannot be
+   * reached, until it works,
    * the listener is removed or the pool closes. Never rejects.
    */
   async #relisten(listener: Listener): Promise<void> {
@@ -537,7 +542,7 @@ export class Pool implements Database {
     if (listener.relistening) return;
     listener.relistening = true;
     try {
-      let delay = 100;
+      let attempt = 0;
       while (!listener.removed && !this.#closed && listener.inner !== this.#inner) {
         const inner = this.#inner;
         try {
@@ -545,17 +550,17 @@ export class Pool implements Database {
           listener.meta = meta;
           listener.inner = inner;
           if (listener.removed || this.#closed) await meta.unlisten().catch(() => {});
-          delay = 100;
+          attempt = 0;
         } catch (error) {
           if (listener.removed || this.#closed) return;
+          const delay = backoffDelay(++attempt, RELISTEN_BACKOFF);
           this.#logger().warn("Cannot listen again after replacing the database pool; retrying", {
             target: this.target,
             channel: listener.channel,
             retry_in: delay,
             err: error,
           });
-          await new Promise((resolve) => timers.setTimeout(resolve, delay));
-          delay = Math.min(delay * 2, 5_000);
+          await sleep(delay);
         }
       }
     } finally {
